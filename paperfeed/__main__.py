@@ -1,0 +1,5 @@
+"""`python -m paperfeed` runs the command-line interface."""
+
+from paperfeed.cli import main
+
+main()

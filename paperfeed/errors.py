@@ -1,0 +1,33 @@
+"""The small tree of paperfeed errors.
+
+Every message is safe to show a user as it is. Domain code raises these and knows nothing of
+HTTP or exit codes; the CLI and the web map them once each.
+"""
+
+
+class PaperfeedError(Exception):
+    """Base of every error paperfeed raises on purpose."""
+
+
+class NotFound(PaperfeedError):
+    """A paper, run or other object that was asked for does not exist."""
+
+
+class InvalidInput(PaperfeedError):
+    """A user's argument, query or file is unusable as given."""
+
+
+class BadRecord(PaperfeedError):
+    """One record of a batch cannot be read; the batch skips it and goes on."""
+
+
+class SourceUnavailable(PaperfeedError):
+    """An upstream service failed, hung or answered with something that is not its format."""
+
+
+class StorageError(PaperfeedError):
+    """The database refused an operation or its schema is not the one this code expects."""
+
+
+class ConfigError(PaperfeedError):
+    """A setting has a value that cannot be used."""

@@ -1,0 +1,132 @@
+"""Normalise what sources read: arXiv ids and versions, dates, whitespace, stray HTML, authors.
+
+Pure functions used by every source; nothing here does I/O.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import re
+import unicodedata
+from datetime import UTC, date, datetime
+from email.utils import parsedate_to_datetime
+
+from paperfeed.errors import BadRecord
+
+# New-style ids (0704.0001 onwards, 5-digit numbers from 1501) and old-style (hep-th/9901001).
+_NEW_ID = re.compile(r"(?P<id>\d{4}\.\d{4,5})(?:v(?P<v>\d+))?")
+_OLD_ID = re.compile(r"(?P<id>[a-z][a-z\-]*(?:\.[A-Z]{2})?/\d{7})(?:v(?P<v>\d+))?")
+_ID_PREFIX = re.compile(
+    r"^(?:arxiv:|https?://(?:export\.|www\.)?arxiv\.org/(?:abs|pdf)/|oai:arxiv\.org:)",
+    re.IGNORECASE,
+)
+# Only real HTML tag names count, so math such as "$a<b$ and $c>d$" survives untouched.
+_HTML_TAG_NAMES = (
+    "a|abbr|b|big|blockquote|br|center|code|div|em|font|h[1-6]|hr|i|img|li|ol|p|pre|s|small|"
+    "span|strike|strong|sub|sup|table|td|th|tr|tt|u|ul|math|mi|mo|mn|msup|msub|mrow|iframe|object"
+)
+_SCRIPT = re.compile(r"<(script|style)\b[^>]{0,1000}>.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
+_TAG = re.compile(rf"</?(?:{_HTML_TAG_NAMES}|script|style)(?=[\s/>])[^<>]{{0,1000}}>", re.IGNORECASE)
+_BLOCK_TAG = re.compile(r"</?(?:br|p|div|li|tr|h[1-6]|hr|blockquote)\b", re.IGNORECASE)
+_SPACE = re.compile(r"\s+")
+_CONTROL = dict.fromkeys(c for c in range(32) if c not in (9, 10, 13))
+
+
+def parse_arxiv_id(raw: str) -> tuple[str, int | None]:
+    """Split an arXiv id, URL or OAI identifier into (id without version, version or None)."""
+    text = _ID_PREFIX.sub("", raw.strip())
+    text = text.removesuffix(".pdf")
+    for pattern in (_NEW_ID, _OLD_ID):
+        match = pattern.fullmatch(text)
+        if match:
+            version = match.group("v")
+            return match.group("id"), int(version) if version else None
+    raise BadRecord(f"not an arXiv id: {raw[:80]!r}")
+
+
+def looks_like_arxiv_id(raw: str) -> bool:
+    try:
+        parse_arxiv_id(raw)
+    except BadRecord:
+        return False
+    return True
+
+
+def local_paper_id(title: str) -> str:
+    """A stable id for a paper with no arXiv id, derived from its normalised title."""
+    key = clean_text(title).casefold()
+    key = unicodedata.normalize("NFKD", key)
+    key = re.sub(r"[^\w]+", " ", key).strip()
+    return "local:" + hashlib.sha1(key.encode()).hexdigest()[:16]
+
+
+def clean_text(raw: str | None) -> str:
+    """Collapse whitespace, unescape entities, drop HTML tags and control characters."""
+    if not raw:
+        return ""
+    text = raw.translate(_CONTROL)
+    if "<" in text:
+        text = _SCRIPT.sub(" ", text)
+        text = _TAG.sub(lambda m: " " if _BLOCK_TAG.match(m.group()) else "", text)
+    if "&" in text:
+        text = html.unescape(text)
+    return _SPACE.sub(" ", text).strip()
+
+
+def clean_abstract(raw: str | None) -> str:
+    """Like clean_text, but keep paragraph breaks (a blank line or an indented line in arXiv)."""
+    if not raw:
+        return ""
+    text = raw.translate(_CONTROL).replace("\r\n", "\n").strip()
+    paragraphs = re.split(r"\n\s*\n|\n(?=[ \t]+\S)", text)
+    return "\n\n".join(p for p in (clean_text(p) for p in paragraphs) if p)
+
+
+def split_authors(raw: str) -> list[str]:
+    """Split arXiv's author string ("A, B and C") into names, keeping order."""
+    text = clean_text(re.sub(r"\([^()]*\)", " ", raw))  # drop affiliations in parentheses
+    parts = re.split(r",\s*(?:and\s+)?|\s+and\s+", text)
+    return [p.strip() for p in parts if p.strip()]
+
+
+def parse_categories(raw: str | list[str] | None) -> list[str]:
+    """Categories as an ordered list without duplicates, from "cs.AI cs.LG" or a list."""
+    if not raw:
+        return []
+    items = raw.split() if isinstance(raw, str) else [str(c).strip() for c in raw]
+    return list(dict.fromkeys(c for c in items if c))
+
+
+def parse_datetime(raw: str | date | datetime | None) -> datetime | None:
+    """Parse the date formats the sources use into an aware UTC datetime, or None if empty.
+
+    Handles ISO 8601 ("2024-05-27", "2026-08-03T00:00:00.000Z"), "2025-03-01 23:34:02 UTC",
+    and RFC 2822 ("Mon, 2 Apr 2007 19:18:42 GMT"). Raises BadRecord on anything else.
+    """
+    if raw is None or raw == "":
+        return None
+    if isinstance(raw, datetime):
+        return raw if raw.tzinfo else raw.replace(tzinfo=UTC)
+    if isinstance(raw, date):
+        return datetime(raw.year, raw.month, raw.day, tzinfo=UTC)
+    text = str(raw).strip()
+    iso = text.removesuffix(" UTC").replace("Z", "+00:00")
+    try:
+        value = datetime.fromisoformat(iso)
+    except ValueError:
+        try:
+            value = parsedate_to_datetime(text)
+        except (TypeError, ValueError, IndexError):
+            raise BadRecord(f"unreadable date: {text[:40]!r}") from None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+def abs_url_for(arxiv_id: str) -> str:
+    return f"https://arxiv.org/abs/{arxiv_id}"
+
+
+def pdf_url_for(arxiv_id: str) -> str:
+    return f"https://arxiv.org/pdf/{arxiv_id}"
