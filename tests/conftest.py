@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from paperfeed.config import load_settings
+from paperfeed.services import Services, build
 from tests.support.replay import ReplayServer
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -47,3 +49,46 @@ class RecordedSleeps(list):
 @pytest.fixture
 def recorded_sleeps() -> RecordedSleeps:
     return RecordedSleeps()
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    from tests.support.postgres import PostgresForTests
+
+    return PostgresForTests()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path) -> str:
+    """A fresh, empty database: every storage-level test runs on SQLite and on PostgreSQL."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'paperfeed.db'}"
+        return
+    server = request.getfixturevalue("postgres_server")
+    url = server.create_database()
+    yield url
+    server.drop_database(url)
+
+
+@pytest.fixture
+def settings(tmp_path, database_url):
+    return load_settings({"home": str(tmp_path / "home"), "database_url": database_url}, environ={})
+
+
+@pytest.fixture
+def services(settings) -> Services:
+    """Services on a migrated database (PostgreSQL is migrated explicitly, as a user would)."""
+    from paperfeed.storage.db import connect, migrate
+
+    if not settings.is_sqlite:
+        engine = connect(settings.database_url)
+        migrate(engine)
+        engine.dispose()
+    built = build(settings)
+    yield built
+    built.close()
+
+
+@pytest.fixture
+def engine(services):
+    return services.engine

@@ -1,0 +1,70 @@
+"""The `paperfeed` command line: `paperfeed <noun> <verb>`, thin over the domain functions.
+
+This package is the only place that prints. Each command parses its flags, calls one domain
+function and formats the result. User errors (PaperfeedError) print one line and exit 1.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import click
+
+from paperfeed import __version__
+from paperfeed.cli.context import AppContext
+from paperfeed.cli.db import db_group
+from paperfeed.cli.ingest import ingest_group
+from paperfeed.cli.papers import config_command, papers_group, stats_command
+from paperfeed.cli.serve import demo_command, serve_command
+from paperfeed.errors import PaperfeedError
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="paperfeed")
+@click.option("--home", type=click.Path(), help="Data directory [env PAPERFEED_HOME].")
+@click.option("--database-url", help="Database URL [env PAPERFEED_DATABASE_URL].")
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(dir_okay=False),
+    help="TOML settings file [env PAPERFEED_CONFIG; default HOME/paperfeed.toml].",
+)
+@click.option("--log-level", help="DEBUG, INFO, WARNING or ERROR [env PAPERFEED_LOG_LEVEL].")
+@click.pass_context
+def cli(ctx: click.Context, home, database_url, config_file, log_level) -> None:  # noqa: ANN001
+    """paperfeed: discover research papers — ingest, search, trending, digests."""
+    ctx.obj = AppContext(
+        {"home": home, "database_url": database_url, "log_level": log_level}, config_file
+    )
+
+
+cli.add_command(db_group)
+cli.add_command(ingest_group)
+cli.add_command(papers_group)
+cli.add_command(stats_command)
+cli.add_command(config_command)
+cli.add_command(serve_command)
+cli.add_command(demo_command)
+
+
+def main() -> None:
+    logging.basicConfig(
+        level=logging.WARNING, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        cli.main(standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(130)
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except PaperfeedError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)

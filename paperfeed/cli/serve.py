@@ -1,0 +1,54 @@
+"""`paperfeed serve` (the web UI and API) and `paperfeed demo` (load demo data, then serve)."""
+
+from __future__ import annotations
+
+import click
+
+from .progress import ProgressDisplay
+
+
+def _serve(app, host, port) -> None:  # noqa: ANN001
+    from paperfeed.web.server import run_server
+
+    settings = app.settings(host=host, port=port)
+    services = app.services()
+    click.echo(
+        f"paperfeed serving {settings.database_url} at http://{settings.host}:{settings.port}",
+        err=True,
+    )
+    run_server(services, settings.host, settings.port)
+
+
+@click.command("serve")
+@click.option("--host", help="Address to listen on [default 127.0.0.1].")
+@click.option("--port", type=int, help="Port to listen on [default 8000].")
+@click.pass_obj
+def serve_command(app, host, port) -> None:  # noqa: ANN001
+    """Run the web UI and JSON API."""
+    _serve(app, host, port)
+
+
+@click.command("demo")
+@click.option("--host", help="Address to listen on [default 127.0.0.1].")
+@click.option("--port", type=int, help="Port to listen on [default 8000].")
+@click.option("--no-serve", is_flag=True, help="Only load the demo corpus.")
+@click.pass_obj
+def demo_command(app, host, port, no_serve) -> None:  # noqa: ANN001
+    """Load the bundled demo corpus (idempotent), then run the web UI."""
+    from paperfeed.ingest.demo import load_demo
+
+    services = app.services(host=host, port=port)
+    display = ProgressDisplay("demo corpus")
+    try:
+        reports = load_demo(services.engine, clock=services.clock, on_progress=display)
+    finally:
+        display.close()
+    for report in reports:
+        click.echo(
+            f"demo {report.source}: {report.new} new, {report.updated} updated, "
+            f"{report.unchanged} unchanged, {report.failed} skipped, "
+            f"{report.signals} signals",
+            err=True,
+        )
+    if not no_serve:
+        _serve(app, host, port)

@@ -1,0 +1,112 @@
+"""Decide what to store when a record arrives for a paper: pure, no I/O.
+
+The same paper reaches paperfeed from several sources (an arXiv harvest, Hugging Face, a
+reader's BibTeX) and in several versions. The rules, in order:
+1. A newer arXiv version wins: its non-empty fields replace the stored ones.
+2. An older version never overwrites; it only fills fields that are still empty.
+3. For the same (or an unknown) version, arXiv's own sources outrank the others, so a
+   Hugging Face title never flips an arXiv title back and forth; a lower-ranked source
+   still fills empty fields (code links, upvoted summaries of papers arXiv has not sent yet).
+The version list is the union of everything seen, so history is kept.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+
+from paperfeed.errors import BadRecord
+from paperfeed.models import Paper, Version
+from paperfeed.storage.papers import StoredPaper
+
+MAX_TITLE_CHARS = 1_000
+MAX_ABSTRACT_CHARS = 50_000  # arXiv caps abstracts near 1,920 characters
+MAX_AUTHORS = 5_000  # the largest physics collaborations list a few thousand
+
+_MERGED_FIELDS = (
+    "title",
+    "abstract",
+    "authors",
+    "categories",
+    "primary_category",
+    "published_at",
+    "updated_at",
+    "comment",
+    "journal_ref",
+    "doi",
+    "abs_url",
+    "pdf_url",
+    "code_url",
+    "project_url",
+)
+
+
+def check_paper(paper: Paper) -> None:
+    """Raise BadRecord when a record cannot be stored as a paper."""
+    if not paper.id:
+        raise BadRecord("record has no id")
+    if not paper.title:
+        raise BadRecord(f"{paper.id}: record has no title")
+    if len(paper.title) > MAX_TITLE_CHARS:
+        raise BadRecord(f"{paper.id}: title longer than {MAX_TITLE_CHARS} characters")
+    if len(paper.abstract) > MAX_ABSTRACT_CHARS:
+        raise BadRecord(f"{paper.id}: abstract longer than {MAX_ABSTRACT_CHARS} characters")
+    if len(paper.authors) > MAX_AUTHORS:
+        raise BadRecord(f"{paper.id}: more than {MAX_AUTHORS} authors")
+
+
+def source_rank(source: str) -> int:
+    return 2 if source.startswith("arxiv") else 1
+
+
+def merge_paper(
+    stored: StoredPaper | None, incoming: Paper, now: datetime
+) -> tuple[StoredPaper, bool]:
+    """The paper to store after `incoming`, and whether it differs from `stored`."""
+    if stored is None:
+        paper = replace(incoming, versions=_merge_versions([], incoming.versions, True))
+        if paper.version is None and paper.versions:
+            paper.version = paper.versions[-1].number
+        return StoredPaper(paper, [incoming.source], now, now), True
+
+    current = stored.paper
+    overwrite = _incoming_wins(current, incoming)
+    changes = {}
+    for name in _MERGED_FIELDS:
+        new_value = getattr(incoming, name)
+        if _is_empty(new_value):
+            continue
+        if overwrite or _is_empty(getattr(current, name)):
+            changes[name] = new_value
+    versions = _merge_versions(current.versions, incoming.versions, overwrite)
+    numbers = [n for n in (current.version, incoming.version) if n] + [v.number for v in versions]
+    changes["versions"] = versions
+    changes["version"] = max(numbers) if numbers else None
+    if overwrite:
+        changes["source"] = incoming.source
+    paper = replace(current, **changes)
+    sources = (
+        stored.sources if incoming.source in stored.sources else [*stored.sources, incoming.source]
+    )
+    if paper == current and sources == stored.sources:
+        return stored, False
+    return StoredPaper(paper, sources, stored.first_seen_at, now), True
+
+
+def _incoming_wins(current: Paper, incoming: Paper) -> bool:
+    if incoming.version and current.version and incoming.version != current.version:
+        return incoming.version > current.version
+    return source_rank(incoming.source) >= source_rank(current.source)
+
+
+def _merge_versions(known: list[Version], seen: list[Version], seen_wins: bool) -> list[Version]:
+    by_number = {v.number: v for v in known}
+    for version in seen:
+        old = by_number.get(version.number)
+        if old is None or (version.submitted_at and (seen_wins or not old.submitted_at)):
+            by_number[version.number] = version
+    return [by_number[n] for n in sorted(by_number)]
+
+
+def _is_empty(value: object) -> bool:
+    return value is None or value == "" or value == []

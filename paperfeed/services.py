@@ -1,0 +1,48 @@
+"""Composition root: build(settings) wires the database, clock and HTTP clients together.
+
+The CLI, the web app and (later) workers call build() once and pass the Services down; no other
+module reads settings or opens the database on its own.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+
+from paperfeed.config import Settings
+from paperfeed.ingest.http import PoliteClient
+from paperfeed.storage.db import connect, ensure_schema
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Services:
+    settings: Settings
+    engine: sa.Engine
+    clock: Callable[[], datetime] = now_utc
+
+    def http_client(self, min_interval_s: float) -> PoliteClient:
+        return PoliteClient(
+            min_interval_s=min_interval_s,
+            timeout_s=self.settings.http_timeout_s,
+            max_retries=self.settings.http_max_retries,
+        )
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def build(settings: Settings, *, check_schema: bool = True) -> Services:
+    """Open the database; SQLite migrates itself, PostgreSQL must already be current."""
+    logging.getLogger("paperfeed").setLevel(settings.log_level.upper())
+    engine = connect(settings.database_url)
+    if check_schema:
+        ensure_schema(engine, auto_migrate=engine.dialect.name == "sqlite")
+    return Services(settings=settings, engine=engine)

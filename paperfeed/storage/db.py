@@ -1,0 +1,130 @@
+"""Open the database (SQLite or PostgreSQL), keep its schema current, and check it.
+
+`connect(url)` returns a SQLAlchemy engine with SQLite tuned for one writer and many readers
+(WAL, foreign keys, a busy timeout). `migrate(engine)` runs the Alembic migrations;
+`ensure_schema(engine, auto_migrate)` is what services call at start: SQLite migrates itself,
+PostgreSQL refuses to run on an out-of-date schema so that an upgrade is always deliberate.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+
+from paperfeed.errors import StorageError
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+
+def connect(url: str, *, busy_timeout_ms: int = 10_000) -> sa.Engine:
+    """An engine for `url`; the SQLite file's folder is created when missing."""
+    try:
+        parsed = sa.engine.make_url(url)
+    except sa.exc.ArgumentError as exc:
+        raise StorageError(f"not a database URL: {url!r}") from exc
+    if parsed.get_backend_name() == "sqlite":
+        return _connect_sqlite(parsed, busy_timeout_ms)
+    if parsed.get_backend_name() != "postgresql":
+        raise StorageError(
+            f"unsupported database {parsed.get_backend_name()!r}: use sqlite or postgresql"
+        )
+    try:
+        return sa.create_engine(parsed, pool_pre_ping=True)
+    except ModuleNotFoundError as exc:
+        raise StorageError(
+            f"the PostgreSQL driver is not installed ({exc.name}): pip install 'paperfeed[postgres]'"
+        ) from exc
+
+
+def _connect_sqlite(url: sa.URL, busy_timeout_ms: int) -> sa.Engine:
+    if url.database and url.database != ":memory:":
+        Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    engine = sa.create_engine(url, connect_args={"timeout": busy_timeout_ms / 1000})
+
+    @sa.event.listens_for(engine, "connect")
+    def _tune(dbapi_connection, _record):  # noqa: ANN001 - DBAPI objects
+        # Let SQLAlchemy's BEGIN run (not pysqlite's implicit one) so transactions are real.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        cursor.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def _begin(conn):  # noqa: ANN001
+        # A writer takes the lock up front (IMMEDIATE) so two writers queue on busy_timeout
+        # instead of failing on a lock upgrade; readers never block anyone under WAL.
+        is_writer = conn.get_execution_options().get("paperfeed_writer", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if is_writer else "BEGIN")
+
+    return engine
+
+
+@contextmanager
+def writing(engine: sa.Engine) -> Iterator[sa.Connection]:
+    """A connection in a write transaction, committed on exit and rolled back on error."""
+    with engine.connect() as conn:
+        conn = conn.execution_options(paperfeed_writer=True)
+        with conn.begin():
+            yield conn
+
+
+def _alembic_config(engine: sa.Engine) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.attributes["engine"] = engine
+    return config
+
+
+def head_revision() -> str:
+    script = ScriptDirectory.from_config(_alembic_config(sa.create_engine("sqlite://")))
+    return script.get_current_head()
+
+
+def current_revision(engine: sa.Engine) -> str | None:
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def migrate(engine: sa.Engine) -> tuple[str | None, str]:
+    """Bring the schema to the newest revision; returns (revision before, revision after)."""
+    before = current_revision(engine)
+    try:
+        command.upgrade(_alembic_config(engine), "head")
+    except sa.exc.SQLAlchemyError as exc:
+        raise StorageError(f"migration failed: {exc.__class__.__name__}: {exc}") from exc
+    after = current_revision(engine)
+    if before != after:
+        log.info("migrated schema from=%s to=%s", before, after)
+    return before, after
+
+
+def ensure_schema(engine: sa.Engine, *, auto_migrate: bool) -> None:
+    """Make sure the schema is current: migrate it, or refuse with a message saying how."""
+    current = current_revision(engine)
+    head = head_revision()
+    if current == head:
+        return
+    if auto_migrate:
+        migrate(engine)
+        return
+    raise StorageError(
+        f"the database schema is at revision {current or 'none'} but this paperfeed needs {head}: "
+        "run `paperfeed db migrate` (after a backup) to upgrade it"
+    )
+
+
+def is_sqlite(engine_or_conn: sa.Engine | sa.Connection) -> bool:
+    return engine_or_conn.dialect.name == "sqlite"

@@ -1,0 +1,196 @@
+"""Read and write papers and their category rows.
+
+Writes take whole batches (one SELECT for the batch's ids, one executemany per statement), which
+is what keeps bulk loads fast. Deciding *what* to write — merging a new record into the stored
+one — is ingest's job; this module stores what it is given.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import orjson
+import sqlalchemy as sa
+
+from paperfeed.errors import NotFound
+from paperfeed.models import Paper, Version
+from paperfeed.storage.tables import paper_categories, papers
+
+# SQLite allows 32,766 bound parameters per statement; stay far below it.
+_ID_CHUNK = 900
+
+
+@dataclass(slots=True)
+class StoredPaper:
+    """A paper as stored, with the bookkeeping columns that are not part of Paper."""
+
+    paper: Paper
+    sources: list[str]
+    first_seen_at: datetime
+    last_changed_at: datetime
+
+
+def get_stored(conn: sa.Connection, ids: Iterable[str]) -> dict[str, StoredPaper]:
+    """The stored papers among `ids`, by id."""
+    found: dict[str, StoredPaper] = {}
+    id_list = list(dict.fromkeys(ids))
+    for start in range(0, len(id_list), _ID_CHUNK):
+        chunk = id_list[start : start + _ID_CHUNK]
+        rows = conn.execute(sa.select(papers).where(papers.c.id.in_(chunk)))
+        for row in rows.mappings():
+            found[row["id"]] = _stored_from_row(row)
+    return found
+
+
+def get_paper(conn: sa.Connection, paper_id: str) -> StoredPaper:
+    row = conn.execute(sa.select(papers).where(papers.c.id == paper_id)).mappings().first()
+    if row is None:
+        raise NotFound(f"no paper with id {paper_id!r}")
+    return _stored_from_row(row)
+
+
+def list_newest(conn: sa.Connection, *, limit: int, offset: int = 0) -> list[StoredPaper]:
+    """Papers newest first: by publication time, then by when paperfeed first saw them."""
+    query = (
+        sa.select(papers)
+        .order_by(
+            papers.c.published_at.desc().nulls_last(),
+            papers.c.first_seen_at.desc(),
+            papers.c.id.desc(),
+        )
+        .limit(limit)
+        .offset(offset)
+    )
+    return [_stored_from_row(row) for row in conn.execute(query).mappings()]
+
+
+def count_papers(conn: sa.Connection) -> int:
+    return conn.execute(sa.select(sa.func.count()).select_from(papers)).scalar_one()
+
+
+def count_by_source(conn: sa.Connection) -> dict[str, int]:
+    """How many papers each source's metadata is current for."""
+    query = sa.select(papers.c.metadata_source, sa.func.count()).group_by(papers.c.metadata_source)
+    return {source: count for source, count in conn.execute(query)}
+
+
+def latest_published_at(conn: sa.Connection) -> datetime | None:
+    value = conn.execute(sa.select(sa.func.max(papers.c.published_at))).scalar_one()
+    return _utc(value)
+
+
+def insert_papers(conn: sa.Connection, stored: Sequence[StoredPaper]) -> None:
+    if not stored:
+        return
+    conn.execute(papers.insert(), [_row_from_stored(s) for s in stored])
+    category_rows = _category_rows(stored)
+    if category_rows:
+        conn.execute(paper_categories.insert(), category_rows)
+
+
+def update_papers(conn: sa.Connection, stored: Sequence[StoredPaper]) -> None:
+    if not stored:
+        return
+    rows = [_row_from_stored(s) for s in stored]
+    for row in rows:
+        row["match_id"] = row.pop("id")
+    statement = (
+        papers.update()
+        .where(papers.c.id == sa.bindparam("match_id"))
+        .values({name: sa.bindparam(name) for name in rows[0] if name != "match_id"})
+    )
+    conn.execute(statement, rows)
+    ids = [s.paper.id for s in stored]
+    for start in range(0, len(ids), _ID_CHUNK):
+        chunk = ids[start : start + _ID_CHUNK]
+        conn.execute(paper_categories.delete().where(paper_categories.c.paper_id.in_(chunk)))
+    category_rows = _category_rows(stored)
+    if category_rows:
+        conn.execute(paper_categories.insert(), category_rows)
+
+
+def _category_rows(stored: Sequence[StoredPaper]) -> list[dict]:
+    return [
+        {"paper_id": s.paper.id, "category": category, "position": position}
+        for s in stored
+        for position, category in enumerate(dict.fromkeys(s.paper.categories))
+    ]
+
+
+def _row_from_stored(stored: StoredPaper) -> dict:
+    paper = stored.paper
+    return {
+        "id": paper.id,
+        "version": paper.version,
+        "versions": orjson.dumps(
+            [
+                {
+                    "number": v.number,
+                    "submitted_at": v.submitted_at.isoformat() if v.submitted_at else None,
+                }
+                for v in paper.versions
+            ]
+        ).decode(),
+        "title": paper.title,
+        "abstract": paper.abstract,
+        "authors": orjson.dumps(paper.authors).decode(),
+        "categories": orjson.dumps(paper.categories).decode(),
+        "primary_category": paper.primary_category,
+        "comment": paper.comment,
+        "journal_ref": paper.journal_ref,
+        "doi": paper.doi,
+        "abs_url": paper.abs_url,
+        "pdf_url": paper.pdf_url,
+        "code_url": paper.code_url,
+        "project_url": paper.project_url,
+        "published_at": paper.published_at,
+        "updated_at": paper.updated_at,
+        "metadata_source": paper.source,
+        "sources": orjson.dumps(stored.sources).decode(),
+        "first_seen_at": stored.first_seen_at,
+        "last_changed_at": stored.last_changed_at,
+    }
+
+
+def _stored_from_row(row: sa.RowMapping) -> StoredPaper:
+    paper = Paper(
+        id=row["id"],
+        title=row["title"],
+        abstract=row["abstract"],
+        authors=orjson.loads(row["authors"]),
+        categories=orjson.loads(row["categories"]),
+        primary_category=row["primary_category"],
+        version=row["version"],
+        versions=[
+            Version(
+                v["number"],
+                datetime.fromisoformat(v["submitted_at"]) if v["submitted_at"] else None,
+            )
+            for v in orjson.loads(row["versions"])
+        ],
+        published_at=_utc(row["published_at"]),
+        updated_at=_utc(row["updated_at"]),
+        comment=row["comment"],
+        journal_ref=row["journal_ref"],
+        doi=row["doi"],
+        abs_url=row["abs_url"],
+        pdf_url=row["pdf_url"],
+        code_url=row["code_url"],
+        project_url=row["project_url"],
+        source=row["metadata_source"],
+    )
+    return StoredPaper(
+        paper=paper,
+        sources=orjson.loads(row["sources"]),
+        first_seen_at=_utc(row["first_seen_at"]),
+        last_changed_at=_utc(row["last_changed_at"]),
+    )
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    # SQLite hands back naive datetimes; everything paperfeed stores is UTC.
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

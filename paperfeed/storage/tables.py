@@ -1,0 +1,105 @@
+"""The schema, declared once with SQLAlchemy Core; migrations create exactly these tables.
+
+Lists (authors, categories, versions, sources) are stored as JSON text so SQLite and
+PostgreSQL share one code path and bulk loads stay cheap; categories are also kept one row
+each in paper_categories so category filters can use an index.
+"""
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData()
+
+papers = sa.Table(
+    "papers",
+    metadata,
+    # arXiv id without version ("2104.12255", "hep-th/9901001"), or "local:<hash>".
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("version", sa.Integer),
+    sa.Column("versions", sa.Text, nullable=False, server_default="[]"),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("abstract", sa.Text, nullable=False, server_default=""),
+    sa.Column("authors", sa.Text, nullable=False, server_default="[]"),
+    sa.Column("categories", sa.Text, nullable=False, server_default="[]"),
+    sa.Column("primary_category", sa.String(32)),
+    sa.Column("comment", sa.Text),
+    sa.Column("journal_ref", sa.Text),
+    sa.Column("doi", sa.Text),
+    sa.Column("abs_url", sa.Text),
+    sa.Column("pdf_url", sa.Text),
+    sa.Column("code_url", sa.Text),
+    sa.Column("project_url", sa.Text),
+    sa.Column("published_at", sa.DateTime(timezone=True)),
+    sa.Column("updated_at", sa.DateTime(timezone=True)),
+    # Which source's metadata is current, and every source that has seen the paper.
+    sa.Column("metadata_source", sa.String(32), nullable=False),
+    sa.Column("sources", sa.Text, nullable=False, server_default="[]"),
+    sa.Column("first_seen_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("last_changed_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Index("ix_papers_published_at", "published_at"),
+    sa.Index("ix_papers_primary_category", "primary_category"),
+)
+
+paper_categories = sa.Table(
+    "paper_categories",
+    metadata,
+    sa.Column(
+        "paper_id", sa.String(64), sa.ForeignKey("papers.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("category", sa.String(32), nullable=False),
+    sa.Column("position", sa.Integer, nullable=False),
+    sa.PrimaryKeyConstraint("paper_id", "category"),
+    sa.Index("ix_paper_categories_category", "category"),
+)
+
+signals = sa.Table(
+    "signals",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
+    sa.Column(
+        "paper_id", sa.String(64), sa.ForeignKey("papers.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("source", sa.String(32), nullable=False),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("value", sa.Float, nullable=False),
+    sa.Column("observed_at", sa.DateTime(timezone=True), nullable=False),
+    sa.UniqueConstraint("paper_id", "source", "kind", "observed_at", name="uq_signals_reading"),
+    sa.Index("ix_signals_observed_at", "observed_at"),
+)
+
+ingest_runs = sa.Table(
+    "ingest_runs",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("source", sa.String(32), nullable=False),
+    sa.Column("checkpoint_key", sa.Text),
+    sa.Column("params", sa.Text, nullable=False, server_default="{}"),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("finished_at", sa.DateTime(timezone=True)),
+    sa.Column("new", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("updated", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("unchanged", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("failed", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("signals", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("error", sa.Text),
+)
+
+ingest_failures = sa.Table(
+    "ingest_failures",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column(
+        "run_id", sa.Integer, sa.ForeignKey("ingest_runs.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("source", sa.String(32), nullable=False),
+    sa.Column("position", sa.Text, nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+)
+
+checkpoints = sa.Table(
+    "checkpoints",
+    metadata,
+    sa.Column("key", sa.String(255), primary_key=True),
+    sa.Column("state", sa.Text, nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)

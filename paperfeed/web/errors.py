@@ -1,0 +1,55 @@
+"""Map paperfeed errors to HTTP once: an HTML error page, or the one JSON error shape.
+
+The JSON shape is `{"ok": false, "error": <message>, "status": <code>}` for every error.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+
+from paperfeed.errors import InvalidInput, NotFound, PaperfeedError
+from paperfeed.web.templates import render
+
+log = logging.getLogger(__name__)
+
+STATUS_BY_ERROR = {NotFound: 404, InvalidInput: 400}
+
+
+def wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/") or request.url.path.endswith(".json")
+
+
+def error_response(request: Request, status: int, message: str) -> Response:
+    if wants_json(request):
+        return JSONResponse({"ok": False, "error": message, "status": status}, status)
+    html = render("error.html", request=request, status=status, message=message)
+    return HTMLResponse(html, status)
+
+
+async def paperfeed_error(request: Request, exc: Exception) -> Response:
+    status = next((s for cls, s in STATUS_BY_ERROR.items() if isinstance(exc, cls)), 500)
+    if status == 500:
+        log.error("request failed path=%s error=%s", request.url.path, exc)
+        return error_response(request, 503, "the service is unavailable: " + str(exc))
+    return error_response(request, status, str(exc))
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    return error_response(request, exc.status_code, exc.detail)
+
+
+async def server_error(request: Request, exc: Exception) -> Response:
+    log.exception("unexpected error path=%s", request.url.path, exc_info=exc)
+    return error_response(request, 500, "internal server error")
+
+
+EXCEPTION_HANDLERS = {
+    PaperfeedError: paperfeed_error,
+    HTTPException: http_error,
+    Exception: server_error,
+}

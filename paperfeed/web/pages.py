@@ -1,0 +1,75 @@
+"""Handlers for the newest-papers page, paper pages, their JSON twins and the health check."""
+
+from __future__ import annotations
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse
+
+from paperfeed import catalog
+from paperfeed.errors import InvalidInput
+from paperfeed.web.templates import render
+
+PAGE_SIZE = 50
+
+
+def _engine(request: Request):  # noqa: ANN202
+    return request.app.state.services.engine
+
+
+def _int_param(request: Request, name: str, default: int, low: int, high: int) -> int:
+    raw = request.query_params.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise InvalidInput(f"{name} must be a whole number") from None
+    if not low <= value <= high:
+        raise InvalidInput(f"{name} must be between {low} and {high}")
+    return value
+
+
+async def home_page(request: Request) -> HTMLResponse:
+    page = _int_param(request, "page", 1, 1, 10_000)
+    papers = await run_in_threadpool(
+        catalog.list_papers, _engine(request), limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
+    )
+    html = render(
+        "home.html", request=request, papers=papers, page=page, has_next=len(papers) == PAGE_SIZE
+    )
+    return HTMLResponse(html)
+
+
+async def paper_page(request: Request) -> HTMLResponse | JSONResponse:
+    paper_id = request.path_params["paper_id"]
+    if paper_id.endswith(".json"):
+        paper = await run_in_threadpool(catalog.get_paper, _engine(request), paper_id[:-5])
+        return JSONResponse(paper)
+    paper = await run_in_threadpool(catalog.get_paper, _engine(request), paper_id)
+    return HTMLResponse(render("paper.html", request=request, paper=paper))
+
+
+async def papers_api(request: Request) -> JSONResponse:
+    limit = _int_param(request, "limit", 20, 1, catalog.MAX_PAGE_SIZE)
+    offset = _int_param(request, "offset", 0, 0, 10_000_000)
+    papers = await run_in_threadpool(
+        catalog.list_papers, _engine(request), limit=limit, offset=offset
+    )
+    return JSONResponse({"papers": papers, "limit": limit, "offset": offset})
+
+
+async def paper_api(request: Request) -> JSONResponse:
+    paper = await run_in_threadpool(
+        catalog.get_paper, _engine(request), request.path_params["paper_id"]
+    )
+    return JSONResponse(paper)
+
+
+async def stats_api(request: Request) -> JSONResponse:
+    return JSONResponse(await run_in_threadpool(catalog.stats, _engine(request)))
+
+
+async def health_check(request: Request) -> JSONResponse:
+    stats = await run_in_threadpool(catalog.stats, _engine(request))
+    return JSONResponse({"ok": True, "papers": stats["papers"]})
