@@ -27,7 +27,9 @@ _HTML_TAG_NAMES = (
     "span|strike|strong|sub|sup|table|td|th|tr|tt|u|ul|math|mi|mo|mn|msup|msub|mrow|iframe|object"
 )
 _SCRIPT = re.compile(r"<(script|style)\b[^>]{0,1000}>.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
-_TAG = re.compile(rf"</?(?:{_HTML_TAG_NAMES}|script|style)(?=[\s/>])[^<>]{{0,1000}}>", re.IGNORECASE)
+_TAG = re.compile(
+    rf"</?(?:{_HTML_TAG_NAMES}|script|style)(?=[\s/>])[^<>]{{0,1000}}>", re.IGNORECASE
+)
 _BLOCK_TAG = re.compile(r"</?(?:br|p|div|li|tr|h[1-6]|hr|blockquote)\b", re.IGNORECASE)
 _SPACE = re.compile(r"\s+")
 _CONTROL = dict.fromkeys(c for c in range(32) if c not in (9, 10, 13))

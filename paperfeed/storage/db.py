@@ -42,7 +42,8 @@ def connect(url: str, *, busy_timeout_ms: int = 10_000) -> sa.Engine:
         return sa.create_engine(parsed, pool_pre_ping=True)
     except ModuleNotFoundError as exc:
         raise StorageError(
-            f"the PostgreSQL driver is not installed ({exc.name}): pip install 'paperfeed[postgres]'"
+            f"the PostgreSQL driver is not installed ({exc.name}): "
+            "pip install 'paperfeed[postgres]'"
         ) from exc
 
 
