@@ -1,0 +1,45 @@
+"""Schema management: SQLite migrates itself, PostgreSQL refuses an old schema until migrated."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from paperfeed.config import load_settings
+from paperfeed.errors import StorageError
+from paperfeed.services import build
+from paperfeed.storage.db import connect, current_revision, head_revision, migrate
+
+
+def test_new_sqlite_database_migrates_itself_on_first_use(tmp_path):
+    settings = load_settings({"home": str(tmp_path / "new" / "home")}, environ={})
+    services = build(settings)
+    assert current_revision(services.engine) == head_revision()
+    assert (tmp_path / "new" / "home" / "paperfeed.db").exists()
+    with services.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+def test_out_of_date_postgresql_schema_is_refused_until_migrated(postgres_server, tmp_path):
+    url = postgres_server.create_database()
+    try:
+        settings = load_settings({"home": str(tmp_path), "database_url": url}, environ={})
+        with pytest.raises(StorageError, match="run `paperfeed db migrate`"):
+            build(settings)
+        engine = connect(url)
+        assert migrate(engine) == (None, head_revision())
+        assert migrate(engine) == (head_revision(), head_revision())  # a second run is a no-op
+        engine.dispose()
+        services = build(settings)
+        assert set(sa.inspect(services.engine).get_table_names()) >= {"papers", "signals"}
+        services.close()
+    finally:
+        postgres_server.drop_database(url)
+
+
+def test_unusable_database_urls_get_a_clear_error():
+    with pytest.raises(StorageError, match="not a database URL"):
+        connect("not a url")
+    with pytest.raises(StorageError, match="unsupported database 'mysql'"):
+        connect("mysql://localhost/x")

@@ -1,0 +1,90 @@
+"""The web server as a user meets it: a live `paperfeed serve` process over HTTP."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import httpx
+import pytest
+
+from paperfeed.ingest.run import ingest
+from paperfeed.models import Batch, Paper, Signal, Version
+from tests.support.live import LiveServer, cli_env
+
+T0 = datetime(2026, 3, 1, tzinfo=UTC)
+
+
+class OneBatch:
+    name = "arxiv-oai"
+
+    def __init__(self, batch):
+        self._batch = batch
+
+    def checkpoint_key(self):
+        return None
+
+    def batches(self, checkpoint):
+        yield self._batch
+
+
+@pytest.fixture
+def live(services, tmp_path):
+    papers = [
+        Paper(id="2401.00001", title="Older paper", abstract="Old.", authors=["A. Author"],
+              published_at=T0, source="arxiv-oai", version=1, versions=[Version(1, T0)],
+              categories=["cs.CL"], abs_url="https://arxiv.org/abs/2401.00001"),
+        Paper(id="2402.00002", title="Newer <b>bold</b> paper", source="arxiv-oai",
+              abstract="<script>alert('x')</script> Hostile & fine.", authors=["B. Writer"],
+              published_at=datetime(2026, 3, 5, tzinfo=UTC),
+              code_url="javascript:alert(1)"),
+        Paper(id="hep-th/9901001", title="An old-style id", published_at=datetime(1999, 1, 1,
+              tzinfo=UTC), source="arxiv-oai"),
+    ]
+    signals = [Signal("2402.00002", "hf", "upvotes", 42, T0)]
+    ingest(OneBatch(Batch(papers=papers, signals=signals)), services.engine)
+    server = LiveServer(cli_env(tmp_path, services.settings.database_url)).wait_ready()
+    yield server
+    server.stop()
+
+
+def test_home_lists_newest_papers_first_with_links_to_paper_pages(live):
+    page = httpx.get(live.url + "/")
+    assert page.status_code == 200
+    html = page.text
+    assert html.index("Newer") < html.index("Older paper") < html.index("An old-style id")
+    assert 'href="/papers/2401.00001"' in html
+    assert "42 upvotes" in html
+
+
+def test_paper_page_shows_the_paper_with_hostile_text_escaped(live):
+    page = httpx.get(live.url + "/papers/2402.00002")
+    assert page.status_code == 200
+    assert "<script>alert" not in page.text
+    assert "&lt;script&gt;" in page.text
+    assert "javascript:" not in page.text  # unsafe link schemes are never rendered as links
+    assert httpx.get(live.url + "/papers/hep-th/9901001").status_code == 200
+
+
+def test_paper_json_twin_and_api_carry_the_same_fields(live):
+    twin = httpx.get(live.url + "/papers/2401.00001.json").json()
+    api = httpx.get(live.url + "/api/papers/2401.00001v1").json()
+    assert twin == api
+    assert api["title"] == "Older paper"
+    assert api["authors"] == ["A. Author"]
+    assert api["versions"] == [{"version": 1, "submitted_at": T0.isoformat()}]
+    listing = httpx.get(live.url + "/api/papers", params={"limit": 2}).json()
+    assert [p["id"] for p in listing["papers"]] == ["2402.00002", "2401.00001"]
+
+
+def test_errors_have_one_json_shape_and_an_html_page(live):
+    missing = httpx.get(live.url + "/api/papers/2409.99999")
+    assert missing.status_code == 404
+    assert missing.json() == {"ok": False, "error": "no paper with id '2409.99999'", "status": 404}
+    bad = httpx.get(live.url + "/api/papers", params={"limit": "lots"})
+    assert bad.status_code == 400 and bad.json()["error"] == "limit must be a whole number"
+    page = httpx.get(live.url + "/papers/not-an-id")
+    assert page.status_code == 404 and "<h1>404</h1>" in page.text
+
+
+def test_health_check_reports_paper_count(live):
+    assert httpx.get(live.url + "/healthz").json() == {"ok": True, "papers": 3}
