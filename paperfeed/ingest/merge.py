@@ -64,9 +64,11 @@ def merge_paper(
 ) -> tuple[StoredPaper, bool]:
     """The paper to store after `incoming`, and whether it differs from `stored`."""
     if stored is None:
-        paper = replace(incoming, versions=_merge_versions([], incoming.versions, True))
-        if paper.version is None and paper.versions:
-            paper.version = paper.versions[-1].number
+        paper = incoming
+        if len(incoming.versions) > 1 or (incoming.version is None and incoming.versions):
+            versions = _merge_versions([], incoming.versions, True)
+            numbers = [v.number for v in versions] + [incoming.version or 0]
+            paper = replace(incoming, versions=versions, version=max(numbers))
         return StoredPaper(paper, [incoming.source], now, now), True
 
     current = stored.paper

@@ -61,6 +61,8 @@ def _connect_sqlite(url: sa.URL, busy_timeout_ms: int) -> sa.Engine:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        # 64 MiB of page cache keeps index pages hot during bulk loads (the default is 2 MiB).
+        cursor.execute("PRAGMA cache_size=-65536")
         cursor.close()
 
     @sa.event.listens_for(engine, "begin")

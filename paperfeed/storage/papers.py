@@ -16,6 +16,7 @@ import sqlalchemy as sa
 
 from paperfeed.errors import NotFound
 from paperfeed.models import Paper, Version
+from paperfeed.storage.dialect import bulk_insert
 from paperfeed.storage.tables import paper_categories, papers
 
 # SQLite allows 32,766 bound parameters per statement; stay far below it.
@@ -84,10 +85,8 @@ def latest_published_at(conn: sa.Connection) -> datetime | None:
 def insert_papers(conn: sa.Connection, stored: Sequence[StoredPaper]) -> None:
     if not stored:
         return
-    conn.execute(papers.insert(), [_row_from_stored(s) for s in stored])
-    category_rows = _category_rows(stored)
-    if category_rows:
-        conn.execute(paper_categories.insert(), category_rows)
+    bulk_insert(conn, papers, [_row_from_stored(s) for s in stored])
+    bulk_insert(conn, paper_categories, _category_rows(stored))
 
 
 def update_papers(conn: sa.Connection, stored: Sequence[StoredPaper]) -> None:
