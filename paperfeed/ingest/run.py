@@ -66,6 +66,9 @@ def ingest(
             if on_progress:
                 on_progress(Progress(report.records, batch.progress_total, report))
         report.status = "done"
+        if key and not getattr(source, "incremental", False):
+            with writing(engine) as conn:
+                ingest_runs.clear_checkpoint(conn, key)
     except PaperfeedError as exc:
         report.status, report.error = "failed", str(exc)
         log.error("ingest failed source=%s error=%s", source.name, exc)

@@ -77,6 +77,10 @@ def save_checkpoint(conn: sa.Connection, key: str, state: dict, now: datetime) -
     upsert(conn, checkpoints, "key", values)
 
 
+def clear_checkpoint(conn: sa.Connection, key: str) -> None:
+    conn.execute(checkpoints.delete().where(checkpoints.c.key == key))
+
+
 def recent_runs(conn: sa.Connection, limit: int = 10) -> list[dict]:
     query = sa.select(ingest_runs).order_by(ingest_runs.c.id.desc()).limit(limit)
     runs = []

@@ -194,11 +194,19 @@ def test_signal_for_unknown_paper_is_reported_not_fatal(engine):
     assert [f.reason for f in report.failures] == ["signal for an unknown paper"]
 
 
-def test_checkpoint_is_saved_with_each_batch(engine):
+def test_finished_run_keeps_its_checkpoint_only_for_incremental_sources(engine):
     batches = [Batch(papers=[paper("2401.00001")]), Batch(papers=[paper("2401.00002")])]
-    ingest(ListSource(batches, key="arxiv-oai:arXiv:cs"), engine)
+    harvest = ListSource(batches, key="arxiv-oai:arXiv:cs")
+    harvest.incremental = True
+    ingest(harvest, engine)
+    one_file = ListSource(batches, key="file:/papers.jsonl")
+    ingest(one_file, engine)
     with writing(engine) as conn:
         assert ingest_runs.load_checkpoint(conn, "arxiv-oai:arXiv:cs") == {"next": 2}
+        assert ingest_runs.load_checkpoint(conn, "file:/papers.jsonl") is None
+    again = ListSource(batches, key="file:/papers.jsonl")
+    report = ingest(again, engine)
+    assert again.resumed_from is None and report.unchanged == 2
 
 
 @pytest.mark.parametrize(

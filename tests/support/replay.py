@@ -141,8 +141,16 @@ def oai_interceptors(path: Path) -> list[tuple[str, Exchange]]:
 
 
 def arxiv_api_recording(path: Path) -> tuple[str, Exchange]:
-    """A recorded arXiv API answer: {url, status_code, body}; returns (path+query, exchange)."""
+    """A recorded arXiv API answer: {url, status_code, body}; returns (path+query, exchange).
+
+    The recorder stored arXiv's UTF-8 bytes decoded as Latin-1 ("WÃ¼bben"); encoding the text
+    back to Latin-1 gives exactly the bytes arXiv sent.
+    """
     item = json.loads(path.read_text())
     parts = urlsplit(item["url"])
     headers = [("Content-Type", "application/atom+xml; charset=utf-8")]
-    return f"{parts.path}?{parts.query}", Exchange(item["status_code"], item["body"], headers)
+    try:
+        body: bytes | str = item["body"].encode("latin-1")
+    except UnicodeEncodeError:
+        body = item["body"]
+    return f"{parts.path}?{parts.query}", Exchange(item["status_code"], body, headers)

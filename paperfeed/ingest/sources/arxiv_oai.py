@@ -104,6 +104,7 @@ class ArxivOaiSource:
     """arXiv's OAI-PMH feed as a Source; see the module docstring for checkpoint semantics."""
 
     name = "arxiv-oai"
+    incremental = True  # a finished harvest's checkpoint is where the next day's one starts
 
     def __init__(
         self,
