@@ -69,7 +69,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "log_level",
         str,
-        "INFO",
+        "WARNING",
         "Logging level: DEBUG, INFO, WARNING or ERROR.",
         lambda v: (
             None

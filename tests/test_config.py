@@ -16,7 +16,10 @@ def test_flags_beat_environment_beat_file_beat_defaults(tmp_path):
     assert settings.port == 9000 and settings.origins["port"] == "flag"
     assert settings.host == "10.0.0.1" and settings.origins["host"] == "environment"
     assert settings.http_timeout_s == 5.0 and settings.origins["http_timeout_s"] == "file"
-    assert settings.arxiv_min_interval_s == 3.0 and settings.origins["arxiv_min_interval_s"] == "default"
+    assert (
+        settings.arxiv_min_interval_s == 3.0
+        and settings.origins["arxiv_min_interval_s"] == "default"
+    )
 
 
 def test_database_defaults_to_sqlite_inside_home(tmp_path):

@@ -22,7 +22,8 @@ class AppContext:
         if self._settings is None or command_flags:
             flags = {**self.flags, **command_flags}
             self._settings = load_settings(flags, config_file=self.config_file)
-            logging.getLogger().setLevel(self._settings.log_level.upper())
+            # Only paperfeed's own loggers follow log_level; libraries stay at WARNING.
+            logging.getLogger("paperfeed").setLevel(self._settings.log_level.upper())
         return self._settings
 
     def services(self, *, check_schema: bool = True, **command_flags: Any) -> Services:

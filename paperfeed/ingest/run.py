@@ -113,8 +113,9 @@ def _store_batch(
     report.signals += stored_signals
     room = MAX_FAILURES_IN_REPORT - len(report.failures)
     report.failures.extend(failures[: max(room, 0)])
+    # Skipped records are in the report and in ingest_failures; the log is for tracing.
     for failure in failures:
-        log.warning(
+        log.info(
             "record skipped source=%s position=%s reason=%s",
             failure.source,
             failure.position,

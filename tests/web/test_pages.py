@@ -30,15 +30,33 @@ class OneBatch:
 @pytest.fixture
 def live(services, tmp_path):
     papers = [
-        Paper(id="2401.00001", title="Older paper", abstract="Old.", authors=["A. Author"],
-              published_at=T0, source="arxiv-oai", version=1, versions=[Version(1, T0)],
-              categories=["cs.CL"], abs_url="https://arxiv.org/abs/2401.00001"),
-        Paper(id="2402.00002", title="Newer <b>bold</b> paper", source="arxiv-oai",
-              abstract="<script>alert('x')</script> Hostile & fine.", authors=["B. Writer"],
-              published_at=datetime(2026, 3, 5, tzinfo=UTC),
-              code_url="javascript:alert(1)"),
-        Paper(id="hep-th/9901001", title="An old-style id", published_at=datetime(1999, 1, 1,
-              tzinfo=UTC), source="arxiv-oai"),
+        Paper(
+            id="2401.00001",
+            title="Older paper",
+            abstract="Old.",
+            authors=["A. Author"],
+            published_at=T0,
+            source="arxiv-oai",
+            version=1,
+            versions=[Version(1, T0)],
+            categories=["cs.CL"],
+            abs_url="https://arxiv.org/abs/2401.00001",
+        ),
+        Paper(
+            id="2402.00002",
+            title="Newer <b>bold</b> paper",
+            source="arxiv-oai",
+            abstract="<script>alert('x')</script> Hostile & fine.",
+            authors=["B. Writer"],
+            published_at=datetime(2026, 3, 5, tzinfo=UTC),
+            code_url="javascript:alert(1)",
+        ),
+        Paper(
+            id="hep-th/9901001",
+            title="An old-style id",
+            published_at=datetime(1999, 1, 1, tzinfo=UTC),
+            source="arxiv-oai",
+        ),
     ]
     signals = [Signal("2402.00002", "hf", "upvotes", 42, T0)]
     ingest(OneBatch(Batch(papers=papers, signals=signals)), services.engine)

@@ -4,8 +4,10 @@ A source is any object with the `Source` shape: it yields `Batch`es, each carryi
 checkpoint that `ingest.run` saves once the batch is stored, and resumes from the checkpoint
 it is handed. When a run finishes, its checkpoint is cleared (the next run starts afresh)
 unless the source is `incremental`: then the next run continues from it, as a daily OAI
-harvest continues from the last day harvested. One unreadable record becomes a RecordFailure in its batch, never an exception;
-an exception means the whole source is unusable (SourceUnavailable, InvalidInput).
+harvest continues from the last day harvested.
+
+One unreadable record becomes a RecordFailure in its batch, never an exception; an exception
+means the whole source is unusable (SourceUnavailable, InvalidInput).
 """
 
 from __future__ import annotations

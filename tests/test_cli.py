@@ -1,0 +1,198 @@
+"""The `paperfeed` program as scripts and users run it: real processes, real files, real HTTP."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+
+import pytest
+
+from tests.support.live import cli_env, run_cli
+from tests.support.replay import Exchange, arxiv_api_recording, oai_interceptors
+
+
+@pytest.fixture
+def env(tmp_path):
+    return cli_env(tmp_path / "home")
+
+
+def _all_commands():
+    from paperfeed.cli import cli
+
+    def walk(group, path):
+        for name, command in group.commands.items():
+            yield [*path, name]
+            if hasattr(command, "commands"):
+                yield from walk(command, [*path, name])
+
+    return list(walk(cli, []))
+
+
+def test_every_command_has_help(env):
+    for path in [[]] + _all_commands():
+        result = run_cli(*path, "--help", env=env)
+        assert result.returncode == 0, (path, result.stderr)
+        assert "Usage: " in result.stdout
+
+
+def test_stats_json_on_a_new_home_counts_zero_papers(env):
+    result = run_cli("stats", "--json", env=env)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["papers"] == 0
+
+
+def test_file_ingest_then_list_and_show_follow_the_json_contract(env, shared_data):
+    month = shared_data / "C_arxiv_metadata_corpus" / "daydayarxiv_csAI_2024-01.jsonl.gz"
+    result = run_cli("ingest", "file", str(month), "--json", env=env)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    with gzip.open(month, "rt") as lines:
+        total = sum(1 for _ in lines)
+    assert report["new"] + report["failed"] == total and report["new"] > 0.99 * total
+
+    listed = json.loads(run_cli("papers", "list", "--limit", "50", "--json", env=env).stdout)
+    assert len(listed) == 50
+    dates = [p["published_at"] for p in listed]
+    assert dates == sorted(dates, reverse=True)
+
+    first = json.loads(gzip.open(month, "rt").readline())
+    shown = run_cli("papers", "show", first["arxiv_id"], "--json", env=env)
+    assert shown.returncode == 0, shown.stderr
+    paper = json.loads(shown.stdout)
+    assert paper["id"] == first["arxiv_id"].rsplit("v", 1)[0]
+    assert paper["title"] == " ".join(first["title"].split())
+    assert paper["authors"] == first["authors"]
+    assert paper["categories"] == first["categories"]
+    assert paper["abstract"].split()[:5] == first["abstract"].split()[:5]
+    assert paper["versions"][-1]["version"] == int(first["arxiv_id"].rsplit("v", 1)[1])
+    assert json.loads(run_cli("stats", "--json", env=env).stdout)["papers"] == report["new"]
+
+    again = json.loads(run_cli("ingest", "file", str(month), "--json", env=env).stdout)
+    assert (again["new"], again["updated"]) == (0, 0)
+
+
+@pytest.mark.parametrize(
+    ("args", "extra_env", "message"),
+    [
+        (["papers", "show", "2409.99999"], {}, "error: no paper with id '2409.99999'"),
+        (["ingest", "file", "/nonexistent/papers.jsonl"], {}, "error: no such file"),
+        (["ingest", "file", "x.jsonl", "--format", "yaml"], {}, "error: unknown format 'yaml'"),
+        (["ingest", "arxiv-api"], {}, "error: give either arXiv ids or --query"),
+        (["stats"], {"PAPERFEED_PORT": "eighty"}, "error: port (PAPERFEED_PORT)"),
+        (["stats"], {"PAPERFEED_DATABASE_URL": "mysql://x/y"}, "error: unsupported database"),
+    ],
+)
+def test_user_errors_exit_non_zero_with_one_line_and_no_traceback(env, args, extra_env, message):
+    result = run_cli(*args, env={**env, **extra_env})
+    assert result.returncode == 1
+    assert result.stderr.startswith(message), result.stderr
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_demo_loads_real_papers_with_upvotes_and_twice_changes_nothing(env):
+    first = run_cli("demo", "--no-serve", env=env)
+    assert first.returncode == 0, first.stderr
+    stats = json.loads(run_cli("stats", "--json", env=env).stdout)
+    assert stats["papers"] >= 400 and stats["signals"] >= 300
+    second = run_cli("demo", "--no-serve", env=env)
+    assert " 0 new, 0 updated" in second.stderr
+    assert json.loads(run_cli("stats", "--json", env=env).stdout)["papers"] == stats["papers"]
+
+
+def test_network_ingest_commands_take_an_endpoint(env, replay_server, shared_data):
+    fast = {**env, "PAPERFEED_ARXIV_MIN_INTERVAL_S": "0", "PAPERFEED_HF_MIN_INTERVAL_S": "0"}
+    day = shared_data / "B_hf_daily_papers" / "raw_daily_papers_responses"
+    body = (day / "daily_papers_2026-08-03.json").read_text()
+    replay_server.queue(None, Exchange(200, body, [("Content-Type", "application/json")]))
+    result = run_cli(
+        "ingest",
+        "hf-daily",
+        "--date",
+        "2026-08-03",
+        "--endpoint",
+        replay_server.url,
+        "--json",
+        env=fast,
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["new"] == len(json.loads(body))
+    assert replay_server.requests[0].startswith("/api/daily_papers?")
+
+    recording = shared_data / "A_arxiv_fixtures" / "oaipmh_arxiv_recorded_2018"
+    _path, ok = oai_interceptors(recording / "listrecords_list-identifiers-from-arxiv.json")[1]
+    replay_server.queue(None, ok)
+    result = run_cli(
+        "ingest",
+        "arxiv-oai",
+        "--from",
+        "2015-01-01",
+        "--until",
+        "2015-01-03",
+        "--endpoint",
+        replay_server.url + "/oai2",
+        "--json",
+        env=fast,
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["new"] >= 1
+
+    path, answer = arxiv_api_recording(
+        shared_data
+        / "A_arxiv_fixtures"
+        / "arxiv_api_atom_recorded_2026"
+        / "id_abc_s0_m100_b79c8dcf6bc3.json"
+    )
+    replay_server.queue(None, answer)
+    result = run_cli(
+        "ingest", "arxiv-api", "abc", "--endpoint", replay_server.url + "/api/query", env=fast
+    )
+    assert result.returncode == 1
+    assert "incorrect id format for abc" in result.stdout + result.stderr
+
+
+def test_interrupted_file_ingest_resumes_where_it_stopped(env, tmp_path, shared_data):
+    corpus = tmp_path / "corpus.jsonl"
+    with corpus.open("wb") as out:
+        for path in sorted((shared_data / "C_arxiv_metadata_corpus").glob("*.jsonl.gz"))[:12]:
+            with gzip.open(path) as lines:
+                shutil.copyfileobj(lines, out)
+    total = sum(1 for _ in corpus.open("rb"))
+    database = tmp_path / "home" / "paperfeed.db"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "paperfeed", "ingest", "file", str(corpus)],
+        env={**env, "PAPERFEED_INGEST_BATCH_SIZE": "200"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        time.sleep(0.05)
+        if database.exists():
+            try:
+                with sqlite3.connect(database) as conn:
+                    if conn.execute("select count(*) from checkpoints").fetchone()[0]:
+                        break
+            except sqlite3.OperationalError:
+                continue
+    process.send_signal(signal.SIGINT)
+    _out, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err
+    with sqlite3.connect(database) as conn:
+        stored_before = conn.execute("select count(*) from papers").fetchone()[0]
+    assert 0 < stored_before < total
+
+    resumed = run_cli("ingest", "file", str(corpus), "--json", env=env)
+    report = json.loads(resumed.stdout)
+    assert report["new"] + report["failed"] + stored_before >= total - report["unchanged"]
+    assert report["unchanged"] < 200 * 3  # resumed near the checkpoint, not from the start
+    assert json.loads(run_cli("stats", "--json", env=env).stdout)["papers"] == (
+        stored_before + report["new"]
+    )
