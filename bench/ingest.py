@@ -27,7 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime
+from datetime import UTC, datetime
 from email.utils import format_datetime
 from pathlib import Path
 
@@ -39,7 +39,9 @@ SIZES = {"83k": None, "1m": 1_000_000}
 
 def to_snapshot(record: dict) -> dict:
     arxiv_id, _, version = record["arxiv_id"].rpartition("v")
-    published = datetime.strptime(record["published_date"], "%Y-%m-%d %H:%M:%S UTC")
+    published = datetime.strptime(record["published_date"], "%Y-%m-%d %H:%M:%S UTC").replace(
+        tzinfo=UTC
+    )
     names = [name.rsplit(" ", 1) for name in record["authors"]]
     return {
         "id": arxiv_id,

@@ -65,7 +65,7 @@ def merge_paper(
     """The paper to store after `incoming`, and whether it differs from `stored`."""
     if stored is None:
         paper = incoming
-        if len(incoming.versions) > 1 or (incoming.version is None and incoming.versions):
+        if not _is_clean_history(incoming):
             versions = _merge_versions([], incoming.versions, True)
             numbers = [v.number for v in versions] + [incoming.version or 0]
             paper = replace(incoming, versions=versions, version=max(numbers))
@@ -93,6 +93,16 @@ def merge_paper(
     if paper == current and sources == stored.sources:
         return stored, False
     return StoredPaper(paper, sources, stored.first_seen_at, now), True
+
+
+def _is_clean_history(paper: Paper) -> bool:
+    """Versions strictly ascending and ending at `version`: nothing to tidy (the usual case)."""
+    versions = paper.versions
+    if not versions:
+        return True
+    numbers = [v.number for v in versions]
+    ascending = all(a < b for a, b in zip(numbers, numbers[1:], strict=False))
+    return ascending and paper.version == numbers[-1]
 
 
 def _incoming_wins(current: Paper, incoming: Paper) -> bool:

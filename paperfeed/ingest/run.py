@@ -8,9 +8,7 @@ nothing stored and resumes after the last stored batch. One bad record is report
 from __future__ import annotations
 
 import logging
-import queue
-import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -59,7 +57,7 @@ def ingest(
     if checkpoint:
         log.info("resuming source=%s checkpoint=%s", source.name, checkpoint)
     try:
-        for batch in _prefetched(source.batches(checkpoint)):
+        for batch in source.batches(checkpoint):
             _store_batch(engine, source, key, batch, report, clock)
             if batch.note:
                 report.notes.append(batch.note)
@@ -152,48 +150,3 @@ def _upsert(
     papers.insert_papers(conn, to_insert)
     papers.update_papers(conn, to_update)
     return counts, set(working)
-
-
-_END = object()
-
-
-def _prefetched(batches: Iterable[Batch], depth: int = 2) -> Iterator[Batch]:
-    """Iterate `batches` in a helper thread, `depth` batches ahead of the consumer.
-
-    Parsing (pure Python) then overlaps with storing, whose SQLite and network calls release
-    the GIL: on two cores a bulk load runs about half again as fast. Order is kept, and an
-    exception of the source is raised here after every batch before it has been handed over.
-    """
-    handoff: queue.Queue = queue.Queue(maxsize=depth)
-    stopped = threading.Event()
-
-    def put(item: object) -> bool:
-        while not stopped.is_set():
-            try:
-                handoff.put(item, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def produce() -> None:
-        try:
-            for batch in batches:
-                if not put(batch):
-                    return
-            put(_END)
-        except BaseException as exc:  # noqa: BLE001 - handed to the consumer to raise
-            put(exc)
-
-    thread = threading.Thread(target=produce, name="ingest-prefetch", daemon=True)
-    thread.start()
-    try:
-        while True:
-            item = handoff.get()
-            if item is _END:
-                return
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-    finally:
-        stopped.set()

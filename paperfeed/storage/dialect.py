@@ -30,11 +30,15 @@ def bulk_insert(conn: sa.Connection, table: sa.Table, rows: list[dict]) -> None:
     if conn.dialect.name == "sqlite":
         placeholders = ", ".join("?" for _ in columns)
         times = [c for c in columns if isinstance(table.c[c].type, sa.DateTime)]
+        last_value, last_text = None, None  # a batch shares one "now": convert it once
         for row in rows:
             for name in times:
                 value = row[name]
-                if value is not None:
-                    row[name] = _sqlite_time(value)
+                if value is None:
+                    continue
+                if value is not last_value:
+                    last_value, last_text = value, _sqlite_time(value)
+                row[name] = last_text
     else:
         placeholders = ", ".join("%s" for _ in columns)
     values_of = operator.itemgetter(*columns)

@@ -123,15 +123,8 @@ def _row_from_stored(stored: StoredPaper) -> dict:
     return {
         "id": paper.id,
         "version": paper.version,
-        "versions": orjson.dumps(
-            [
-                {
-                    "number": v.number,
-                    "submitted_at": v.submitted_at.isoformat() if v.submitted_at else None,
-                }
-                for v in paper.versions
-            ]
-        ).decode(),
+        # orjson writes the Version dataclasses, datetimes as ISO 8601, in C.
+        "versions": orjson.dumps(paper.versions).decode(),
         "title": paper.title,
         "abstract": paper.abstract,
         "authors": orjson.dumps(paper.authors).decode(),

@@ -36,7 +36,6 @@ papers = sa.Table(
     sa.Column("first_seen_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("last_changed_at", sa.DateTime(timezone=True), nullable=False),
     sa.Index("ix_papers_published_at", "published_at"),
-    sa.Index("ix_papers_primary_category", "primary_category"),
 )
 
 paper_categories = sa.Table(
@@ -49,6 +48,7 @@ paper_categories = sa.Table(
     sa.Column("position", sa.Integer, nullable=False),
     sa.PrimaryKeyConstraint("paper_id", "category"),
     sa.Index("ix_paper_categories_category", "category"),
+    sqlite_with_rowid=False,
 )
 
 signals = sa.Table(

@@ -80,8 +80,16 @@ def _snapshot_authors(parsed: object, raw: object) -> list[str]:
         for parts in parsed:
             if type(parts) is not list:
                 continue
-            words = [p for p in (parts[1:2] + parts[:1] + parts[2:3]) if type(p) is str and p]
-            name = " ".join(words)
+            if (
+                len(parts) >= 2
+                and type(parts[0]) is str
+                and type(parts[1]) is str
+                and (len(parts) == 2 or not parts[2])
+            ):
+                name = f"{parts[1]} {parts[0]}" if parts[1] else parts[0]  # the usual shape
+            else:
+                words = [p for p in (parts[1:2] + parts[:1] + parts[2:3]) if type(p) is str and p]
+                name = " ".join(words)
             if "\\" in name or "{" in name:
                 name = tex_to_text(name)
             if name:

@@ -39,7 +39,6 @@ def upgrade() -> None:
         sa.Column("last_changed_at", sa.DateTime(timezone=True), nullable=False),
     )
     op.create_index("ix_papers_published_at", "papers", ["published_at"])
-    op.create_index("ix_papers_primary_category", "papers", ["primary_category"])
 
     op.create_table(
         "paper_categories",
@@ -52,6 +51,8 @@ def upgrade() -> None:
         sa.Column("category", sa.String(32), nullable=False),
         sa.Column("position", sa.Integer, nullable=False),
         sa.PrimaryKeyConstraint("paper_id", "category"),
+        # One B-tree keyed by (paper_id, category) instead of a rowid table plus its index.
+        sqlite_with_rowid=False,
     )
     op.create_index("ix_paper_categories_category", "paper_categories", ["category"])
 
