@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -138,6 +137,15 @@ def child_naive(corpus: Path, database: Path, limit: int) -> dict:
     return {"records": min(limit, len(parsed)), "failed": 0, "seconds": seconds}
 
 
+def peak_rss_mib() -> float:
+    """This process's peak resident memory. Read from VmHWM, because ru_maxrss on Linux carries
+    the parent's peak across fork and exec."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmHWM in /proc/self/status")
+
+
 def measure(mode: str, corpus: Path, limit: int) -> dict:
     with tempfile.TemporaryDirectory(prefix="paperfeed-bench-") as folder:
         database = Path(folder) / "bench.db"
@@ -151,12 +159,10 @@ def measure(mode: str, corpus: Path, limit: int) -> dict:
             str(limit),
         ]
         process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, cwd=ROOT)
-        _pid, status, usage = os.wait4(process.pid, 0)
-        output = process.stdout.read()
-        if status != 0:
+        output, _ = process.communicate()
+        if process.returncode != 0:
             raise SystemExit(f"{mode} run failed: {output}")
         result = json.loads(output.strip().splitlines()[-1])
-        result["peak_rss_mib"] = usage.ru_maxrss / 1024
         result["db_mib"] = (
             database.stat().st_size / 2**20
             + sum(p.stat().st_size for p in Path(folder).glob("bench.db-*")) / 2**20
@@ -179,6 +185,7 @@ def main() -> None:
             result = child_bulk(Path(corpus), Path(database))
         else:
             result = child_naive(Path(corpus), Path(database), int(limit))
+        result["peak_rss_mib"] = peak_rss_mib()
         print(json.dumps(result))
         return
     sizes = [s.strip() for s in args.sizes.split(",") if s.strip()]

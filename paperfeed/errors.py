@@ -31,3 +31,9 @@ class StorageError(PaperfeedError):
 
 class ConfigError(PaperfeedError):
     """A setting has a value that cannot be used."""
+
+
+#: What parsing one record may raise on bad data. Sources catch these per record and report
+#: the record as failed, so a value no parser anticipated (a year 0, a 30-digit number) still
+#: costs one record, never the batch.
+RECORD_ERRORS = (BadRecord, ValueError, TypeError, OverflowError)

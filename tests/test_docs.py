@@ -39,3 +39,12 @@ def test_readme_starts_with_the_two_command_quick_start_that_ci_runs():
     assert "paperfeed demo" in quick_start
     assert "./scripts/test" in quick_start
     assert ci.strip().splitlines()[-1] == "./scripts/test"
+
+
+def test_api_page_documents_every_route():
+    from paperfeed.web.app import create_app
+
+    page = (ROOT / "docs" / "api.md").read_text()
+    for route in create_app(services=None).routes:
+        documented = route.path.replace("{paper_id:path}", "{id}")
+        assert f"`GET {documented}" in page, route.path

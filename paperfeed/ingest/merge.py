@@ -22,6 +22,8 @@ from paperfeed.storage.papers import StoredPaper
 MAX_TITLE_CHARS = 1_000
 MAX_ABSTRACT_CHARS = 50_000  # arXiv caps abstracts near 1,920 characters
 MAX_AUTHORS = 5_000  # the largest physics collaborations list a few thousand
+MAX_VERSION = 9_999
+MAX_CATEGORY_CHARS = 64  # the width of the category columns
 
 _MERGED_FIELDS = (
     "title",
@@ -53,10 +55,27 @@ def check_paper(paper: Paper) -> None:
         raise BadRecord(f"{paper.id}: abstract longer than {MAX_ABSTRACT_CHARS} characters")
     if len(paper.authors) > MAX_AUTHORS:
         raise BadRecord(f"{paper.id}: more than {MAX_AUTHORS} authors")
+    if paper.version is not None and not 1 <= paper.version <= MAX_VERSION:
+        raise BadRecord(f"{paper.id}: version {paper.version} out of range")
+    if any(len(c) > MAX_CATEGORY_CHARS for c in paper.categories) or (
+        paper.primary_category and len(paper.primary_category) > MAX_CATEGORY_CHARS
+    ):
+        raise BadRecord(f"{paper.id}: a category longer than {MAX_CATEGORY_CHARS} characters")
+    # PostgreSQL refuses NUL in text, so no field may carry one on either database.
+    texts = [paper.title, paper.abstract, paper.comment, paper.journal_ref, paper.doi,
+             paper.abs_url, paper.pdf_url, paper.code_url, paper.project_url,
+             paper.primary_category, *paper.authors, *paper.categories]
+    if any(text and "\x00" in text for text in texts):
+        raise BadRecord(f"{paper.id}: a field contains a NUL character")
+
+
+# arXiv's full records outrank its daily listing (whose dates are announcement dates), which
+# outranks everything else.
+_SOURCE_RANKS = {"arxiv-oai": 3, "arxiv-api": 3, "arxiv-snapshot": 3, "arxiv-listing": 2}
 
 
 def source_rank(source: str) -> int:
-    return 2 if source.startswith("arxiv") else 1
+    return _SOURCE_RANKS.get(source, 1)
 
 
 def merge_paper(
@@ -81,7 +100,12 @@ def merge_paper(
         if overwrite or _is_empty(getattr(current, name)):
             changes[name] = new_value
     versions = _merge_versions(current.versions, incoming.versions, overwrite)
-    numbers = [n for n in (current.version, incoming.version) if n] + [v.number for v in versions]
+    if source_rank(incoming.source) == 1 and current.version:
+        versions = [v for v in versions if v.number <= current.version]
+        incoming_version = None
+    else:
+        incoming_version = incoming.version
+    numbers = [n for n in (current.version, incoming_version) if n] + [v.number for v in versions]
     changes["versions"] = versions
     changes["version"] = max(numbers) if numbers else None
     if overwrite:
@@ -106,8 +130,11 @@ def _is_clean_history(paper: Paper) -> bool:
 
 
 def _incoming_wins(current: Paper, incoming: Paper) -> bool:
-    if incoming.version and current.version and incoming.version != current.version:
-        return incoming.version > current.version
+    # Only arXiv's own sources know versions for sure; a "v9" in a reader's BibTeX does not.
+    knows_versions = source_rank(incoming.source) > 1
+    if knows_versions and incoming.version and current.version:
+        if incoming.version != current.version:
+            return incoming.version > current.version
     return source_rank(incoming.source) >= source_rank(current.source)
 
 

@@ -15,8 +15,9 @@ from email.utils import parsedate_to_datetime
 from paperfeed.errors import BadRecord
 
 # New-style ids (0704.0001 onwards, 5-digit numbers from 1501) and old-style (hep-th/9901001).
-_NEW_ID = re.compile(r"(?P<id>\d{4}\.\d{4,5})(?:v(?P<v>\d+))?")
-_OLD_ID = re.compile(r"(?P<id>[a-z][a-z\-]*(?:\.[A-Z]{2})?/\d{7})(?:v(?P<v>\d+))?")
+# Versions stay below 10,000 (real papers have a few dozen at most).
+_NEW_ID = re.compile(r"(?P<id>\d{4}\.\d{4,5})(?:v(?P<v>\d{1,4}))?")
+_OLD_ID = re.compile(r"(?P<id>[a-z][a-z\-]*(?:\.[A-Z]{2})?/\d{7})(?:v(?P<v>\d{1,4}))?")
 _ID_PREFIX = re.compile(
     r"^(?:arxiv:|https?://(?:export\.|www\.)?arxiv\.org/(?:abs|pdf)/|oai:arxiv\.org:)",
     re.IGNORECASE,
@@ -127,7 +128,10 @@ def parse_datetime(raw: str | date | datetime | None) -> datetime | None:
             raise BadRecord(f"unreadable date: {text[:40]!r}") from None
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # e.g. 0001-01-01T00:00+01:00 falls before year 1 in UTC
+        raise BadRecord(f"date out of range: {text[:40]!r}") from None
 
 
 _MONTHS = {

@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 # 16 KiB pages (SQLite's default is 4 KiB) mean fewer, larger writes: bulk loads run about
 # 15% faster. It only takes effect when the database file is created.
 SQLITE_PAGE_SIZE = 16_384
+WRITER_LOCK_ID = 0x70617065  # "pape": the advisory lock all paperfeed writers share
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
@@ -85,6 +86,10 @@ def writing(engine: sa.Engine) -> Iterator[sa.Connection]:
     with engine.connect() as conn:
         conn = conn.execution_options(paperfeed_writer=True)
         with conn.begin():
+            if conn.dialect.name == "postgresql":
+                # Writers take turns, as BEGIN IMMEDIATE makes them on SQLite: a batch reads
+                # the stored papers, merges and writes, and must not interleave with another.
+                conn.exec_driver_sql("SELECT pg_advisory_xact_lock(%s)", (WRITER_LOCK_ID,))
             yield conn
 
 

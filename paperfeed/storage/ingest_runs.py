@@ -61,7 +61,13 @@ def record_failures(
     conn.execute(
         ingest_failures.insert(),
         [
-            {"run_id": run_id, "source": f.source, "position": f.position, "reason": f.reason}
+            {
+                "run_id": run_id,
+                "source": f.source,
+                # The position and reason may quote the bad input; PostgreSQL refuses NUL.
+                "position": f.position.replace("\x00", "\\0")[:1000],
+                "reason": f.reason.replace("\x00", "\\0")[:1000],
+            }
             for f in failures[:room]
         ],
     )

@@ -20,7 +20,7 @@ papers = sa.Table(
     sa.Column("abstract", sa.Text, nullable=False, server_default=""),
     sa.Column("authors", sa.Text, nullable=False, server_default="[]"),
     sa.Column("categories", sa.Text, nullable=False, server_default="[]"),
-    sa.Column("primary_category", sa.String(32)),
+    sa.Column("primary_category", sa.String(64)),
     sa.Column("comment", sa.Text),
     sa.Column("journal_ref", sa.Text),
     sa.Column("doi", sa.Text),
@@ -44,7 +44,7 @@ paper_categories = sa.Table(
     sa.Column(
         "paper_id", sa.String(64), sa.ForeignKey("papers.id", ondelete="CASCADE"), nullable=False
     ),
-    sa.Column("category", sa.String(32), nullable=False),
+    sa.Column("category", sa.String(64), nullable=False),
     sa.Column("position", sa.Integer, nullable=False),
     sa.PrimaryKeyConstraint("paper_id", "category"),
     sa.Index("ix_paper_categories_category", "category"),
@@ -99,7 +99,7 @@ ingest_failures = sa.Table(
 checkpoints = sa.Table(
     "checkpoints",
     metadata,
-    sa.Column("key", sa.String(255), primary_key=True),
+    sa.Column("key", sa.Text, primary_key=True),
     sa.Column("state", sa.Text, nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
 )

@@ -141,7 +141,7 @@ def test_503_with_retry_after_waits_10_s_then_parses_the_200(
     assert second.authors == ["M. Requardt"]
     assert 'the "strength" of the bonds' in second.abstract
     assert batch.failures == []
-    assert batch.checkpoint == {"harvested_until": "2015-01-03"}
+    assert batch.checkpoint == {}  # a window with an end leaves the daily cursor alone
 
 
 def test_recorded_getrecord_record_parses_with_the_same_record_parser(oai_2018):
@@ -207,7 +207,7 @@ def test_no_records_match_is_an_empty_batch_with_a_note_not_an_error(
     assert batch.papers == [] and batch.failures == []
     assert batch.note.startswith("no records match prefix=arXivRaw set=moo")
     assert "The setSpec was 'moo'" in batch.note
-    assert batch.checkpoint == {"harvested_until": None}
+    assert batch.checkpoint == {}
 
 
 @pytest.mark.parametrize(
@@ -306,6 +306,7 @@ def test_harvest_follows_token_and_last_batch_records_harvested_until(
             "token": TOKEN,
             "skip": 0,
             "newest_datestamp": "2015-01-03",
+            "previous_until": None,
         }
     }
     assert json.loads(json.dumps(first.checkpoint)) == first.checkpoint
@@ -362,7 +363,7 @@ def test_page_larger_than_batch_size_is_split_and_each_checkpoint_resumes_after_
     serve(replay_server, path, recorded_listrecords_200(oai_2018))
     resumed = list(source.batches(first.checkpoint))
     assert [p.id for b in resumed for p in b.papers] == ["hep-th/9504118"]
-    assert resumed[-1].checkpoint == second.checkpoint == {"harvested_until": "2015-01-03"}
+    assert resumed[-1].checkpoint == second.checkpoint == {}
 
 
 def test_finished_harvest_checkpoint_starts_an_incremental_harvest_from_that_date(
@@ -380,7 +381,7 @@ def test_finished_harvest_checkpoint_starts_an_incremental_harvest_from_that_dat
 
     assert len(batch.papers) == 2
     assert queried(replay_server)[0]["from"] == "2015-01-01"
-    assert batch.checkpoint == {"harvested_until": "2015-01-03"}
+    assert batch.checkpoint == {"harvested_until": "2015-01-01"}  # --until: a backfill
 
 
 def test_expired_resumption_token_restarts_the_harvest_once_from_its_from_date(
@@ -412,7 +413,7 @@ def test_expired_resumption_token_restarts_the_harvest_once_from_its_from_date(
     assert [p.id for b in batches for p in b.papers] == ["1412.8544", "hep-th/9504118"]
     assert "bad resumption token, restarting harvest" in caplog.text
     assert "from=2015-01-01" in caplog.text
-    assert batches[-1].checkpoint == {"harvested_until": "2015-01-03"}
+    assert batches[-1].checkpoint == {}  # a window with an end leaves the daily cursor alone
 
 
 def test_resumption_token_rejected_again_after_restart_is_source_unavailable(
@@ -590,3 +591,20 @@ def test_explicit_other_dates_start_a_fresh_harvest_instead_of_resuming(
 
     assert len(batch.papers) == 2
     assert queried(replay_server) == [{**FIRST_2015, "until": "2015-01-03"}]
+
+
+@pytest.mark.parametrize(
+    ("today", "cursor_after"),
+    [(date(2026, 11, 25), "2015-01-03"), (date(2015, 1, 2), "2015-01-02")],
+)
+def test_open_ended_harvest_moves_the_daily_cursor_forward_but_never_past_today(
+    replay_server, client, oai_2018, today, cursor_after
+):
+    serve(replay_server, oai_path(**FIRST_2015), recorded_listrecords_200(oai_2018))
+    clock = lambda: datetime(today.year, today.month, today.day, 12, tzinfo=UTC)  # noqa: E731
+    source = source_for(replay_server, client, clock=clock)
+
+    [batch] = list(source.batches({"harvested_until": "2015-01-01"}))
+
+    assert len(batch.papers) == 2
+    assert batch.checkpoint == {"harvested_until": cursor_after}

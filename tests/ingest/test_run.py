@@ -9,6 +9,7 @@ import pytest
 
 from paperfeed import catalog
 from paperfeed.errors import SourceUnavailable
+from paperfeed.ingest.normalize import local_paper_id
 from paperfeed.ingest.run import ingest
 from paperfeed.models import Batch, Paper, RecordFailure, Signal, Version
 from paperfeed.storage import ingest_runs, signals
@@ -215,3 +216,52 @@ def test_finished_run_keeps_its_checkpoint_only_for_incremental_sources(engine):
 def test_a_paper_is_found_by_any_form_of_its_arxiv_id(engine, raw):
     ingest(ListSource([Batch(papers=[paper("2401.00001")])], key=None), engine)
     assert catalog.get_paper(engine, raw)["id"] == "2401.00001"
+
+
+def test_a_version_from_outside_arxiv_never_outranks_arxiv(engine):
+    ingest(ListSource([Batch(papers=[paper("2401.00001", "arXiv title", 2)])], key=None), engine)
+    from_bibtex = paper("2401.00001", "My BibTeX title", 9, source="bibtex")
+    ingest(ListSource([Batch(papers=[from_bibtex])], name="bibtex", key=None), engine)
+    stored = catalog.get_paper(engine, "2401.00001")
+    assert (stored["title"], stored["version"]) == ("arXiv title", 2)
+    v3 = paper("2401.00001", "arXiv title v3", 3)
+    ingest(ListSource([Batch(papers=[v3])], key=None), engine)
+    assert catalog.get_paper(engine, "2401.00001")["title"] == "arXiv title v3"
+
+
+def test_the_daily_listing_does_not_flip_dates_set_by_a_full_arxiv_record(engine):
+    submitted = datetime(2026, 2, 27, 18, 0, tzinfo=UTC)
+    announced = datetime(2026, 3, 2, 0, 0, tzinfo=UTC)
+    full = paper("2602.00001", published_at=submitted)
+    listed = paper("2602.00001", published_at=announced, source="arxiv-listing")
+    for _ in range(2):
+        ingest(ListSource([Batch(papers=[full])], key=None), engine)
+        report = ingest(ListSource([Batch(papers=[listed])], name="arxiv-listing", key=None),
+                        engine)
+    assert report.updated == 0
+    assert catalog.get_paper(engine, "2602.00001")["published_at"] == submitted.isoformat()
+
+
+def test_hostile_values_in_a_file_cost_one_record_each_on_either_database(engine, tmp_path):
+    from paperfeed.ingest.sources.bulk_file import BulkFileSource
+
+    lines = [
+        {"id": "2401.00001", "title": "Fine"},
+        {"id": "2401.00002", "title": "Year zero", "published": "0001-01-01T00:00:00+01:00"},
+        {"id": "2401.00003v99999999999999999999", "title": "Huge version"},
+        {"id": "2401.00004", "title": "Long category", "categories": ["x" * 60 + ".YY"]},
+        {"id": "2401.00005", "title": "NUL link", "pdf_url": "https://a.org/\u0000x"},
+        {"id": "2401.00006", "title": "Also fine", "categories": ["cs.CL"]},
+    ]
+    path = tmp_path / "hostile.jsonl"
+    path.write_text("\n".join(__import__("json").dumps(line) for line in lines) + "\n")
+    report = ingest(BulkFileSource(path, file_format="jsonl"), engine)
+    assert report.status == "done"
+    assert (report.new, report.failed) == (4, 2)
+    reasons = sorted(f.reason for f in report.failures)
+    assert "unreadable date" in reasons[1] and "NUL" in reasons[0]
+    # Not an arXiv id (the version is absurd): kept under a local id, as the schema says.
+    assert catalog.get_paper(engine, local_paper_id("Huge version"))["arxiv_id"] is None
+    # A category that cannot be one is dropped, not stored.
+    titles = {p["title"]: p for p in catalog.list_papers(engine, limit=10)}
+    assert titles["Long category"]["categories"] == []

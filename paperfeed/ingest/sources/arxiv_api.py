@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from xml.etree.ElementTree import Element
 
-from paperfeed.errors import BadRecord, InvalidInput, SourceUnavailable
+from paperfeed.errors import RECORD_ERRORS, BadRecord, InvalidInput, SourceUnavailable
 from paperfeed.ingest.http import HttpResponse, PoliteClient
 from paperfeed.ingest.normalize import (
     abs_url_for,
@@ -185,7 +185,7 @@ class ArxivApiSource:
             position = first_position + i
             try:
                 papers.append((position, parse_api_entry(entry, self.name)))
-            except BadRecord as exc:
+            except RECORD_ERRORS as exc:
                 raw_id = child_text(entry, "atom:id") or "no id"
                 log.warning("bad record source=%s position=%s reason=%s", self.name, position, exc)
                 failures.append(

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from xml.etree.ElementTree import Element
 
-from paperfeed.errors import BadRecord, InvalidInput, SourceUnavailable
+from paperfeed.errors import RECORD_ERRORS, BadRecord, InvalidInput, SourceUnavailable
 from paperfeed.ingest.http import PoliteClient
 from paperfeed.ingest.normalize import (
     abs_url_for,
@@ -174,7 +174,7 @@ class ArxivListingSource:
         for n, item in enumerate(items, start=1):
             try:
                 listed.append(reader(item, feed))
-            except BadRecord as exc:
+            except RECORD_ERRORS as exc:
                 position = f"{category} item {n}"
                 log.warning("bad record source=%s position=%r reason=%s", self.name, position, exc)
                 failures.append(RecordFailure(self.name, position, str(exc)))

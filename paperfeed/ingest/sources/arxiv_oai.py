@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from xml.etree.ElementTree import Element
 
-from paperfeed.errors import BadRecord, InvalidInput, SourceUnavailable
+from paperfeed.errors import RECORD_ERRORS, InvalidInput, SourceUnavailable
 from paperfeed.ingest.http import PoliteClient
 from paperfeed.ingest.sources.oai_xml import (
     OaiPage,
@@ -79,6 +79,9 @@ class _Harvest:
     token: str | None = None
     skip: int = 0
     newest_datestamp: str | None = None
+    #: The incremental cursor before this harvest, and today's date (UTC), both YYYY-MM-DD.
+    previous_until: str | None = None
+    today: str | None = None
 
     def resume_checkpoint(self) -> dict:
         return {
@@ -88,11 +91,22 @@ class _Harvest:
                 "token": self.token,
                 "skip": self.skip,
                 "newest_datestamp": self.newest_datestamp,
+                "previous_until": self.previous_until,
             }
         }
 
     def finished_checkpoint(self) -> dict:
-        return {"harvested_until": self.until or self.newest_datestamp or self.from_}
+        """The incremental cursor after this harvest: only an open-ended harvest (no `until`)
+        moves it, only forward, and never past today. A backfill of an old window leaves it
+        alone, so the next daily run does not start from the backfill's end."""
+        cursor = self.previous_until
+        if self.until is None:
+            reached = self.newest_datestamp or self.from_
+            if reached and self.today:
+                reached = min(reached, self.today)
+            if reached and (cursor is None or reached > cursor):
+                cursor = reached
+        return {"harvested_until": cursor} if cursor else {}
 
     def see(self, item: Element) -> None:
         stamp = datestamp_of(item)
@@ -133,6 +147,7 @@ class ArxivOaiSource:
         self.from_date = from_date.isoformat() if from_date else None
         self.until_date = until_date.isoformat() if until_date else None
         self.batch_size = batch_size
+        self.clock = clock
 
     def checkpoint_key(self) -> str:
         return f"arxiv-oai:{self.prefix}:{self.set_spec or 'all'}"
@@ -174,12 +189,17 @@ class ArxivOaiSource:
                 token=unfinished.get("token"),
                 skip=int(unfinished.get("skip") or 0),
                 newest_datestamp=unfinished.get("newest_datestamp"),
+                previous_until=unfinished.get("previous_until"),
+                today=self.clock().date().isoformat(),
             )
         from_ = self.from_date
-        if from_ is None and checkpoint.get("harvested_until"):
-            from_ = checkpoint["harvested_until"]
+        previous = checkpoint.get("harvested_until")
+        if from_ is None and previous:
+            from_ = previous
             log.info("incremental harvest from=%s", from_)
-        return _Harvest(from_, self.until_date)
+        return _Harvest(
+            from_, self.until_date, previous_until=previous, today=self.clock().date().isoformat()
+        )
 
     def _same_window(self, unfinished: dict) -> bool:
         # Explicit dates that differ from the interrupted harvest mean the user wants another
@@ -243,7 +263,7 @@ class ArxivOaiSource:
             identifier = identifier_of(item) or "no identifier"
             try:
                 batch.papers.append(parse_record(item, self.name))
-            except BadRecord as exc:
+            except RECORD_ERRORS as exc:
                 position = f"{where} record {index} ({identifier})"
                 log.warning(
                     "bad record source=%s position=%r reason=%r", self.name, position, str(exc)

@@ -23,7 +23,7 @@ from typing import BinaryIO
 import bibtexparser
 from bibtexparser.model import Entry, ParsingFailedBlock
 
-from paperfeed.errors import BadRecord, InvalidInput
+from paperfeed.errors import RECORD_ERRORS, BadRecord, InvalidInput
 from paperfeed.ingest.normalize import (
     abs_url_for,
     clean_text,
@@ -96,7 +96,7 @@ def read_bibtex(stream: BinaryIO, ctx: FileContext, skip: int) -> Iterator[Item]
             continue
         try:
             yield paper_from_entry(block, ctx.source)
-        except BadRecord as exc:
+        except RECORD_ERRORS as exc:
             yield RecordFailure(ctx.source, f"line {line} ({block.key[:80]})", str(exc))
 
 

@@ -46,7 +46,7 @@ from typing import BinaryIO
 
 import orjson
 
-from paperfeed.errors import BadRecord, InvalidInput
+from paperfeed.errors import RECORD_ERRORS, BadRecord, InvalidInput
 from paperfeed.ingest.normalize import abs_url_for, local_paper_id, parse_arxiv_id, pdf_url_for
 from paperfeed.ingest.sources.fields import (
     read_abstract,
@@ -228,7 +228,7 @@ def read_json_lines(
             if type(record) is not dict:
                 raise BadRecord("not a JSON object")
             yield convert(record, source)
-        except BadRecord as exc:
+        except RECORD_ERRORS as exc:
             yield RecordFailure(source, f"line {line_no}", str(exc))
 
 
@@ -255,7 +255,7 @@ def read_json_document(stream: BinaryIO, ctx: FileContext, skip: int) -> Iterato
             if type(record) is not dict:
                 raise BadRecord("not a JSON object")
             yield paper_from_fields(record, source)
-        except BadRecord as exc:
+        except RECORD_ERRORS as exc:
             yield RecordFailure(source, f"record {index + 1}", str(exc))
 
 
@@ -275,7 +275,7 @@ def read_csv(stream: BinaryIO, ctx: FileContext, skip: int) -> Iterator[Item]:
             continue
         try:
             yield paper_from_fields({k: v for k, v in zip(header, row, strict=False) if v}, source)
-        except BadRecord as exc:
+        except RECORD_ERRORS as exc:
             yield RecordFailure(source, f"row {row_no}", str(exc))
 
 

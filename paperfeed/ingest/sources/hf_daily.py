@@ -22,7 +22,7 @@ from typing import BinaryIO
 
 import orjson
 
-from paperfeed.errors import BadRecord, InvalidInput, SourceUnavailable
+from paperfeed.errors import RECORD_ERRORS, BadRecord, InvalidInput, SourceUnavailable
 from paperfeed.ingest.http import HttpResponse, PoliteClient
 from paperfeed.ingest.normalize import abs_url_for, clean_text, parse_arxiv_id, pdf_url_for
 from paperfeed.ingest.sources.fields import (
@@ -69,7 +69,7 @@ def parse_daily_papers(entries: list, observed_at: datetime, position_prefix: st
     for index, entry in enumerate(entries, 1):
         try:
             paper, signals = parse_daily_entry(entry, observed_at)
-        except BadRecord as exc:
+        except RECORD_ERRORS as exc:
             position = f"{position_prefix} entry {index}".strip()
             log.warning("hf entry skipped position=%r reason=%r", position, str(exc))
             batch.failures.append(RecordFailure(SOURCE_NAME, position, str(exc)))
@@ -308,7 +308,7 @@ def _read_raw_day(stream: BinaryIO, ctx: FileContext, skip: int) -> Iterator[Ite
     for index in range(skip, len(entries)):
         try:
             yield parse_daily_entry(entries[index], observed_at)
-        except BadRecord as exc:
+        except RECORD_ERRORS as exc:
             yield RecordFailure(ctx.source, f"entry {index + 1}", str(exc))
 
 
@@ -325,7 +325,7 @@ def _read_archive(stream: BinaryIO, ctx: FileContext, skip: int) -> Iterator[Ite
             # a line may also be the bare {"status", "date", "data": [...]} wrapper
             entries = entries_of(day.get("response", day))
             observed_at = _archive_observed_at(day.get("date"))
-        except BadRecord as exc:
+        except RECORD_ERRORS as exc:
             consumed += 1
             if consumed > skip:
                 yield RecordFailure(ctx.source, f"line {line_no}", str(exc))
@@ -336,7 +336,7 @@ def _read_archive(stream: BinaryIO, ctx: FileContext, skip: int) -> Iterator[Ite
                 continue
             try:
                 yield parse_daily_entry(entry, observed_at)
-            except BadRecord as exc:
+            except RECORD_ERRORS as exc:
                 position = f"line {line_no} ({day['date']}) entry {index}"
                 yield RecordFailure(ctx.source, position, str(exc))
 

@@ -23,7 +23,7 @@ def upgrade() -> None:
         sa.Column("abstract", sa.Text, nullable=False, server_default=""),
         sa.Column("authors", sa.Text, nullable=False, server_default="[]"),
         sa.Column("categories", sa.Text, nullable=False, server_default="[]"),
-        sa.Column("primary_category", sa.String(32)),
+        sa.Column("primary_category", sa.String(64)),
         sa.Column("comment", sa.Text),
         sa.Column("journal_ref", sa.Text),
         sa.Column("doi", sa.Text),
@@ -48,7 +48,7 @@ def upgrade() -> None:
             sa.ForeignKey("papers.id", ondelete="CASCADE"),
             nullable=False,
         ),
-        sa.Column("category", sa.String(32), nullable=False),
+        sa.Column("category", sa.String(64), nullable=False),
         sa.Column("position", sa.Integer, nullable=False),
         sa.PrimaryKeyConstraint("paper_id", "category"),
         # One B-tree keyed by (paper_id, category) instead of a rowid table plus its index.
@@ -106,7 +106,7 @@ def upgrade() -> None:
 
     op.create_table(
         "checkpoints",
-        sa.Column("key", sa.String(255), primary_key=True),
+        sa.Column("key", sa.Text, primary_key=True),
         sa.Column("state", sa.Text, nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
     )
