@@ -42,6 +42,12 @@ def _port(value: int) -> str | None:
     return None if 0 < value < 65536 else "must be a TCP port (1-65535)"
 
 
+def _http_url(value: str) -> str | None:
+    return (
+        None if value.startswith(("http://", "https://")) else "must start with http:// or https://"
+    )
+
+
 def _default_home(_: Mapping[str, Any]) -> Path:
     base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
     return Path(base) / "paperfeed"
@@ -117,24 +123,28 @@ SETTINGS: tuple[Setting, ...] = (
         str,
         "https://oaipmh.arxiv.org/oai",
         "arXiv OAI-PMH base URL (`ingest arxiv-oai --endpoint`).",
+        _http_url,
     ),
     Setting(
         "arxiv_api_endpoint",
         str,
         "https://export.arxiv.org/api/query",
         "arXiv API query URL (`ingest arxiv-api --endpoint`).",
+        _http_url,
     ),
     Setting(
         "arxiv_listing_endpoint",
         str,
         "https://rss.arxiv.org",
         "arXiv daily listing feeds base URL (`ingest arxiv-listing --endpoint`).",
+        _http_url,
     ),
     Setting(
         "hf_endpoint",
         str,
         "https://huggingface.co",
         "Hugging Face base URL for /api/daily_papers (`ingest hf-daily --endpoint`).",
+        _http_url,
     ),
 )
 

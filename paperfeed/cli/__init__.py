@@ -70,3 +70,11 @@ def main() -> None:
         sys.exit(1)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
+    except Exception as exc:  # a bug, or a failure nothing anticipated: still one line
+        logging.getLogger("paperfeed.cli").debug("unexpected error", exc_info=True)
+        click.echo(
+            f"error: unexpected {type(exc).__name__}: {exc} "
+            "(run with --log-level DEBUG for the traceback)",
+            err=True,
+        )
+        sys.exit(2)

@@ -22,7 +22,8 @@ def ingest_group() -> None:
     """Load papers from arXiv, Hugging Face or files (idempotent and resumable)."""
 
 
-def _run(app, source, params: dict, as_json: bool) -> None:  # noqa: ANN001
+def _run(app, source, params: dict, as_json: bool, *, exit_on_failure: bool = True):  # noqa: ANN001, ANN202
+    """Run one source with a progress display, print its report; exit 1 if it failed."""
     services = app.services()
     display = ProgressDisplay(f"ingest {source.name}")
     try:
@@ -32,13 +33,14 @@ def _run(app, source, params: dict, as_json: bool) -> None:  # noqa: ANN001
     finally:
         display.close()
     _print_report(report, as_json)
-    if report.status != "done":
+    if exit_on_failure and report.status != "done":
         raise SystemExit(1)
+    return report
 
 
 def _print_report(report: IngestReport, as_json: bool) -> None:
     if as_json:
-        click.echo(json.dumps(report.as_dict(), indent=2))
+        click.echo(json.dumps(report.as_dict()))
         return
     for note in dict.fromkeys(report.notes):
         click.echo(f"note: {note}")
@@ -75,7 +77,9 @@ def _json_option(f):  # noqa: ANN001, ANN202
 @_json_option
 @click.pass_obj
 def ingest_file(app, paths, file_format, as_json) -> None:  # noqa: ANN001
-    """Load papers from files (gzip read transparently; format detected unless given)."""
+    """Load papers from files (gzip read transparently; format detected unless given).
+
+    With several files and --json, one JSON report per file is printed, one per line."""
     from paperfeed.ingest.sources.bulk_file import FILE_FORMATS, BulkFileSource
 
     if file_format != "auto" and file_format not in FILE_FORMATS:
@@ -86,9 +90,16 @@ def ingest_file(app, paths, file_format, as_json) -> None:  # noqa: ANN001
         if not path.exists():
             raise InvalidInput(f"no such file: {path}")
     batch_size = app.settings().ingest_batch_size
+    failed = []
     for path in paths:
+        # One file that fails does not stop the others; the exit code says some failed.
         source = BulkFileSource(path, file_format=file_format, batch_size=batch_size)
-        _run(app, source, {"path": str(path), "format": file_format}, as_json)
+        params = {"path": str(path), "format": file_format}
+        report = _run(app, source, params, as_json, exit_on_failure=False)
+        if report.status != "done":
+            failed.append(str(path))
+    if failed:
+        raise InvalidInput(f"{len(failed)} of {len(paths)} files failed: {', '.join(failed)}")
 
 
 def _endpoint_option(f):  # noqa: ANN001, ANN202

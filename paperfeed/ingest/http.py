@@ -18,7 +18,7 @@ from email.utils import parsedate_to_datetime
 import httpx
 
 from paperfeed import __version__
-from paperfeed.errors import SourceUnavailable
+from paperfeed.errors import InvalidInput, SourceUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +87,8 @@ class PoliteClient:
             self._wait_for_turn()
             try:
                 response = self._fetch(url, params)
+            except (httpx.InvalidURL, httpx.UnsupportedProtocol) as exc:
+                raise InvalidInput(f"not a usable URL: {url!r} ({exc})") from None
             except httpx.TimeoutException:
                 problem = "timed out"
                 wait_s = self._backoff(attempt)
@@ -94,9 +96,7 @@ class PoliteClient:
                 problem = f"connection failed ({type(exc).__name__})"
                 wait_s = self._backoff(attempt)
             else:
-                if response.status < 400 or (
-                    response.status < 500 and response.status != 429
-                ):
+                if response.status < 400 or (response.status < 500 and response.status != 429):
                     return response
                 problem = f"HTTP {response.status}"
                 retry_after = _parse_retry_after(response.headers.get("retry-after"))
@@ -106,9 +106,7 @@ class PoliteClient:
             wait_s = min(wait_s, self.max_wait_s)
             log.warning("fetch failed url=%s problem=%r retry_in_s=%.1f", url, problem, wait_s)
             self._sleep(wait_s)
-        raise SourceUnavailable(
-            f"{_display(url)}: {problem} after {self.max_retries + 1} attempts"
-        )
+        raise SourceUnavailable(f"{_display(url)}: {problem} after {self.max_retries + 1} attempts")
 
     def _fetch(self, url: str, params: dict[str, str] | None) -> HttpResponse:
         with self._client.stream("GET", url, params=params) as response:

@@ -62,9 +62,20 @@ def check_paper(paper: Paper) -> None:
     ):
         raise BadRecord(f"{paper.id}: a category longer than {MAX_CATEGORY_CHARS} characters")
     # PostgreSQL refuses NUL in text, so no field may carry one on either database.
-    texts = [paper.title, paper.abstract, paper.comment, paper.journal_ref, paper.doi,
-             paper.abs_url, paper.pdf_url, paper.code_url, paper.project_url,
-             paper.primary_category, *paper.authors, *paper.categories]
+    texts = [
+        paper.title,
+        paper.abstract,
+        paper.comment,
+        paper.journal_ref,
+        paper.doi,
+        paper.abs_url,
+        paper.pdf_url,
+        paper.code_url,
+        paper.project_url,
+        paper.primary_category,
+        *paper.authors,
+        *paper.categories,
+    ]
     if any(text and "\x00" in text for text in texts):
         raise BadRecord(f"{paper.id}: a field contains a NUL character")
 

@@ -77,9 +77,19 @@ def ingest(
         report.status, report.error = "failed", f"internal error: {exc!r}"
         raise
     finally:
+        _record_outcome(engine, report, clock)
+    return report
+
+
+def _record_outcome(engine: sa.Engine, report: IngestReport, clock: Callable[[], datetime]) -> None:
+    # Best effort: after Ctrl-C the interrupted connection may still hold SQLite's write lock
+    # for a moment; the batches and checkpoints are safe either way, and the run's own error
+    # (or the interruption) matters more than its bookkeeping row.
+    try:
         with writing(engine) as conn:
             ingest_runs.finish_run(conn, report, clock())
-    return report
+    except Exception as exc:  # noqa: BLE001
+        log.warning("could not record the run's outcome run_id=%s error=%s", report.run_id, exc)
 
 
 def _store_batch(

@@ -18,6 +18,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util.exc import CommandError
 
 from paperfeed.errors import StorageError
 
@@ -53,7 +54,12 @@ def connect(url: str, *, busy_timeout_ms: int = 10_000) -> sa.Engine:
 
 def _connect_sqlite(url: sa.URL, busy_timeout_ms: int) -> sa.Engine:
     if url.database and url.database != ":memory:":
-        Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        folder = Path(url.database).expanduser().parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            problem = f"cannot create the data directory {folder}: {exc.strerror}"
+            raise StorageError(problem) from exc
     engine = sa.create_engine(url, connect_args={"timeout": busy_timeout_ms / 1000})
 
     @sa.event.listens_for(engine, "connect")
@@ -106,16 +112,26 @@ def head_revision() -> str:
 
 
 def current_revision(engine: sa.Engine) -> str | None:
-    with engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
+    try:
+        with engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+    except sa.exc.SQLAlchemyError as exc:
+        raise StorageError(f"cannot open the database: {_reason(exc)}") from exc
+
+
+def _reason(exc: sa.exc.SQLAlchemyError) -> str:
+    # The driver's own message, on one line, without SQLAlchemy's background links.
+    text = str(getattr(exc, "orig", None) or exc)
+    return " ".join(text.split())[:300]
 
 
 def migrate(engine: sa.Engine) -> tuple[str | None, str]:
     """Bring the schema to the newest revision; returns (revision before, revision after)."""
     before = current_revision(engine)
+    _refuse_newer(before)
     try:
         command.upgrade(_alembic_config(engine), "head")
-    except sa.exc.SQLAlchemyError as exc:
+    except (sa.exc.SQLAlchemyError, CommandError) as exc:
         raise StorageError(f"migration failed: {exc.__class__.__name__}: {exc}") from exc
     after = current_revision(engine)
     if before != after:
@@ -129,6 +145,7 @@ def ensure_schema(engine: sa.Engine, *, auto_migrate: bool) -> None:
     head = head_revision()
     if current == head:
         return
+    _refuse_newer(current)
     if auto_migrate:
         migrate(engine)
         return
@@ -136,6 +153,19 @@ def ensure_schema(engine: sa.Engine, *, auto_migrate: bool) -> None:
         f"the database schema is at revision {current or 'none'} but this paperfeed needs {head}: "
         "run `paperfeed db migrate` (after a backup) to upgrade it"
     )
+
+
+def _refuse_newer(revision: str | None) -> None:
+    if revision is None:
+        return
+    script = ScriptDirectory.from_config(_alembic_config(sa.create_engine("sqlite://")))
+    try:
+        script.get_revision(revision)
+    except CommandError:
+        raise StorageError(
+            f"the database schema is at revision {revision}, which this paperfeed does not know: "
+            "it was written by a newer version; upgrade paperfeed"
+        ) from None
 
 
 def is_sqlite(engine_or_conn: sa.Engine | sa.Connection) -> bool:

@@ -88,9 +88,10 @@ def test_hf_archive_year_decodes_python_literal_entries(shared_data, year, entri
     # 2024 holds 218 Python-literal entries, 2025 73 more plus a {"data": [...]} wrapped day
     assert source.name == "hf-daily"
     assert (len(papers), len(readings), failures) == (entries, signals, [])
-    literal_day = "2024-12-11" if year == 2024 else "2025-01-10"
+    literal_day, literal_upvotes = ("2024-12-11", 26) if year == 2024 else ("2025-01-10", 9)
     observed = datetime.fromisoformat(literal_day + "T23:59:59+00:00")
-    assert sum(1 for s in readings if s.observed_at == observed and s.kind == "upvotes") in (26, 9)
+    upvotes = sum(1 for s in readings if s.observed_at == observed and s.kind == "upvotes")
+    assert upvotes == literal_upvotes
 
 
 def test_hf_raw_day_files_are_observed_on_the_day_in_their_name(shared_data):

@@ -236,8 +236,9 @@ def test_the_daily_listing_does_not_flip_dates_set_by_a_full_arxiv_record(engine
     listed = paper("2602.00001", published_at=announced, source="arxiv-listing")
     for _ in range(2):
         ingest(ListSource([Batch(papers=[full])], key=None), engine)
-        report = ingest(ListSource([Batch(papers=[listed])], name="arxiv-listing", key=None),
-                        engine)
+        report = ingest(
+            ListSource([Batch(papers=[listed])], name="arxiv-listing", key=None), engine
+        )
     assert report.updated == 0
     assert catalog.get_paper(engine, "2602.00001")["published_at"] == submitted.isoformat()
 

@@ -29,7 +29,10 @@ def cli_env(home: Path, database_url: str | None = None) -> dict[str, str]:
 def run_cli(*args: str, env: dict[str, str], timeout_s: float = 120) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "paperfeed", *args],
-        env=env, capture_output=True, text=True, timeout=timeout_s,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout_s,
     )
 
 
@@ -41,7 +44,10 @@ class LiveServer:
         self.url = f"http://127.0.0.1:{self.port}"
         self._process = subprocess.Popen(
             [sys.executable, "-m", "paperfeed", *command, "--port", str(self.port)],
-            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
         )
 
     def wait_ready(self, timeout_s: float = 60) -> LiveServer:
