@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 from paperfeed.errors import InvalidInput, NotFound
 from paperfeed.ingest.normalize import looks_like_arxiv_id, parse_arxiv_id
+from paperfeed.models import StoredPaper
 from paperfeed.storage import ingest_runs, papers, signals
-from paperfeed.storage.papers import StoredPaper
 
 MAX_PAGE_SIZE = 1000
 

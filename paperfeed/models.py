@@ -49,6 +49,16 @@ class Paper:
         return None if self.id.startswith("local:") else self.id
 
 
+@dataclass(slots=True)
+class StoredPaper:
+    """A paper as stored, with the bookkeeping that is not part of Paper itself."""
+
+    paper: Paper
+    sources: list[str]
+    first_seen_at: datetime
+    last_changed_at: datetime
+
+
 @dataclass(slots=True, frozen=True)
 class Signal:
     """One time-stamped engagement reading: `value` of `kind` for a paper, from a source.
@@ -96,11 +106,6 @@ class UpsertCounts:
     new: int = 0
     updated: int = 0
     unchanged: int = 0
-
-    def add(self, other: UpsertCounts) -> None:
-        self.new += other.new
-        self.updated += other.updated
-        self.unchanged += other.unchanged
 
 
 @dataclass(slots=True)

@@ -9,17 +9,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 import sqlalchemy as sa
 
 from paperfeed.config import Settings
 from paperfeed.ingest.http import PoliteClient
+from paperfeed.ingest.run import now_utc
 from paperfeed.storage.db import connect, ensure_schema
-
-
-def now_utc() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass

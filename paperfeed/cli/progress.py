@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable
 
 import click
 from tqdm import tqdm
@@ -62,8 +61,3 @@ class ProgressDisplay:
     def close(self) -> None:
         if self._bar is not None:
             self._bar.close()
-
-
-def progress_for(label: str) -> tuple[Callable[[Progress], None], Callable[[], None]]:
-    display = ProgressDisplay(label)
-    return display, display.close

@@ -16,8 +16,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from paperfeed.errors import BadRecord
-from paperfeed.models import Paper, Version
-from paperfeed.storage.papers import StoredPaper
+from paperfeed.models import Paper, StoredPaper, Version
 
 MAX_TITLE_CHARS = 1_000
 MAX_ABSTRACT_CHARS = 50_000  # arXiv caps abstracts near 1,920 characters

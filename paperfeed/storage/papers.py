@@ -8,29 +8,18 @@ one — is ingest's job; this module stores what it is given.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import orjson
 import sqlalchemy as sa
 
 from paperfeed.errors import NotFound
-from paperfeed.models import Paper, Version
+from paperfeed.models import Paper, StoredPaper, Version
 from paperfeed.storage.dialect import bulk_insert
 from paperfeed.storage.tables import paper_categories, papers
 
 # SQLite allows 32,766 bound parameters per statement; stay far below it.
 _ID_CHUNK = 900
-
-
-@dataclass(slots=True)
-class StoredPaper:
-    """A paper as stored, with the bookkeeping columns that are not part of Paper."""
-
-    paper: Paper
-    sources: list[str]
-    first_seen_at: datetime
-    last_changed_at: datetime
 
 
 def get_stored(conn: sa.Connection, ids: Iterable[str]) -> dict[str, StoredPaper]:
