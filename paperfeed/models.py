@@ -88,7 +88,7 @@ class Batch:
     """What a source yields: papers, signals, failures, and the checkpoint to save once stored.
 
     `checkpoint` is None when the source has nothing to resume from (e.g. one local file).
-    `progress_total` is the source's best guess of the whole run's size in records, if known.
+    `progress_total` is the source's best guess of the whole job's size in records, if known.
     """
 
     papers: list[Paper] = field(default_factory=list)
@@ -96,6 +96,9 @@ class Batch:
     failures: list[RecordFailure] = field(default_factory=list)
     checkpoint: dict | None = None
     progress_total: int | None = None
+    #: Records of the whole job done after this batch, when the source knows better than the
+    #: run's own count (a resumed file also counts what the interrupted run read).
+    progress_done: int | None = None
     note: str | None = None
 
 

@@ -62,7 +62,8 @@ def ingest(
             if batch.note:
                 report.notes.append(batch.note)
             if on_progress:
-                on_progress(Progress(report.records, batch.progress_total, report))
+                done = batch.progress_done if batch.progress_done is not None else report.records
+                on_progress(Progress(done, batch.progress_total, report))
         report.status = "done"
         if key and not getattr(source, "incremental", False):
             with writing(engine) as conn:

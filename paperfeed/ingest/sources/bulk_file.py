@@ -162,6 +162,7 @@ class BulkFileSource:
         final: bool = False,
     ) -> Batch:
         batch.checkpoint = {"position": consumed, **state}
+        batch.progress_done = consumed  # counts what an earlier, interrupted run read too
         if final or ctx.total_records is not None:
             batch.progress_total = ctx.total_records if not final else consumed
         else:
