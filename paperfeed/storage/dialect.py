@@ -8,6 +8,8 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
+from paperfeed.storage.tables import UtcDateTime
+
 
 def insert_ignoring_conflicts(conn: sa.Connection, table: sa.Table) -> sa.Insert:
     """INSERT … ON CONFLICT DO NOTHING, for either dialect."""
@@ -29,7 +31,7 @@ def bulk_insert(conn: sa.Connection, table: sa.Table, rows: list[dict]) -> None:
     columns = list(rows[0])
     if conn.dialect.name == "sqlite":
         placeholders = ", ".join("?" for _ in columns)
-        times = [c for c in columns if isinstance(table.c[c].type, sa.DateTime)]
+        times = [c for c in columns if isinstance(table.c[c].type, UtcDateTime)]
         last_value, last_text = None, None  # a batch shares one "now": convert it once
         for row in rows:
             for name in times:

@@ -7,7 +7,7 @@ any moment resumes exactly after the last batch that was stored.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 
 import orjson
 import sqlalchemy as sa
@@ -92,9 +92,6 @@ def recent_runs(conn: sa.Connection, limit: int = 10) -> list[dict]:
     runs = []
     for row in conn.execute(query).mappings():
         run = dict(row)
-        for name in ("started_at", "finished_at"):
-            if run[name] is not None and run[name].tzinfo is None:
-                run[name] = run[name].replace(tzinfo=UTC)
         run["params"] = orjson.loads(run["params"])
         runs.append(run)
     return runs

@@ -8,7 +8,7 @@ one — is ingest's job; this module stores what it is given.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 
 import orjson
 import sqlalchemy as sa
@@ -68,7 +68,7 @@ def count_by_source(conn: sa.Connection) -> dict[str, int]:
 
 def latest_published_at(conn: sa.Connection) -> datetime | None:
     value = conn.execute(sa.select(sa.func.max(papers.c.published_at))).scalar_one()
-    return _utc(value)
+    return value
 
 
 def insert_papers(conn: sa.Connection, stored: Sequence[StoredPaper]) -> None:
@@ -151,8 +151,8 @@ def _stored_from_row(row: sa.RowMapping) -> StoredPaper:
             )
             for v in orjson.loads(row["versions"])
         ],
-        published_at=_utc(row["published_at"]),
-        updated_at=_utc(row["updated_at"]),
+        published_at=row["published_at"],
+        updated_at=row["updated_at"],
         comment=row["comment"],
         journal_ref=row["journal_ref"],
         doi=row["doi"],
@@ -165,13 +165,6 @@ def _stored_from_row(row: sa.RowMapping) -> StoredPaper:
     return StoredPaper(
         paper=paper,
         sources=orjson.loads(row["sources"]),
-        first_seen_at=_utc(row["first_seen_at"]),
-        last_changed_at=_utc(row["last_changed_at"]),
+        first_seen_at=row["first_seen_at"],
+        last_changed_at=row["last_changed_at"],
     )
-
-
-def _utc(value: datetime | None) -> datetime | None:
-    # SQLite hands back naive datetimes; everything paperfeed stores is UTC.
-    if value is None:
-        return None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

@@ -10,13 +10,12 @@ from __future__ import annotations
 import bisect
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
 from paperfeed.models import Signal
 from paperfeed.storage.dialect import insert_ignoring_conflicts
-from paperfeed.storage.tables import signals
+from paperfeed.storage.tables import as_utc, signals
 
 _ID_CHUNK = 900
 
@@ -30,7 +29,7 @@ def insert_signals(conn: sa.Connection, readings: Sequence[Signal]) -> int:
     for reading in sorted(readings, key=lambda r: r.observed_at):
         key = (reading.paper_id, reading.source, reading.kind)
         times, values = history[key]
-        at = _naive_utc(reading.observed_at)
+        at = as_utc(reading.observed_at)
         index = bisect.bisect_right(times, at)
         if index and (times[index - 1] == at or values[index - 1] == reading.value):
             continue
@@ -57,8 +56,7 @@ def readings_for(conn: sa.Connection, paper_id: str) -> list[Signal]:
         .order_by(signals.c.source, signals.c.kind, signals.c.observed_at)
     )
     return [
-        Signal(r.paper_id, r.source, r.kind, r.value, _aware(r.observed_at))
-        for r in conn.execute(query)
+        Signal(r.paper_id, r.source, r.kind, r.value, r.observed_at) for r in conn.execute(query)
     ]
 
 
@@ -92,14 +90,6 @@ def _history(conn: sa.Connection, paper_ids: set[str]) -> dict[tuple, tuple[list
         )
         for paper_id, source, kind, observed_at, value in conn.execute(query):
             times, values = history[(paper_id, source, kind)]
-            times.append(_naive_utc(observed_at))
+            times.append(observed_at)
             values.append(value)
     return history
-
-
-def _naive_utc(value: datetime) -> datetime:
-    return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
-
-
-def _aware(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

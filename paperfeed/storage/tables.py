@@ -5,7 +5,35 @@ PostgreSQL share one code path and bulk loads stay cheap; categories are also ke
 each in paper_categories so category filters can use an index.
 """
 
+from datetime import UTC, datetime
+
 import sqlalchemy as sa
+
+
+def as_utc(value: datetime) -> datetime:
+    """An aware UTC datetime; a naive one is taken to be UTC already."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class UtcDateTime(sa.TypeDecorator):
+    """Times go in as UTC and come out as aware UTC datetimes, on both databases.
+
+    SQLite has no time zones: SQLAlchemy would store a +05:00 time's wall-clock digits as if
+    they were UTC, so every value is converted first (as storage.dialect.bulk_insert does).
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):  # noqa: ANN001, ANN201
+        if value is None:
+            return None
+        value = as_utc(value)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):  # noqa: ANN001, ANN201
+        return None if value is None else as_utc(value)
+
 
 metadata = sa.MetaData()
 
@@ -28,13 +56,13 @@ papers = sa.Table(
     sa.Column("pdf_url", sa.Text),
     sa.Column("code_url", sa.Text),
     sa.Column("project_url", sa.Text),
-    sa.Column("published_at", sa.DateTime(timezone=True)),
-    sa.Column("updated_at", sa.DateTime(timezone=True)),
+    sa.Column("published_at", UtcDateTime()),
+    sa.Column("updated_at", UtcDateTime()),
     # Which source's metadata is current, and every source that has seen the paper.
     sa.Column("metadata_source", sa.String(32), nullable=False),
     sa.Column("sources", sa.Text, nullable=False, server_default="[]"),
-    sa.Column("first_seen_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("last_changed_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("first_seen_at", UtcDateTime(), nullable=False),
+    sa.Column("last_changed_at", UtcDateTime(), nullable=False),
     sa.Index("ix_papers_published_at", "published_at"),
 )
 
@@ -61,7 +89,7 @@ signals = sa.Table(
     sa.Column("source", sa.String(32), nullable=False),
     sa.Column("kind", sa.String(32), nullable=False),
     sa.Column("value", sa.Float, nullable=False),
-    sa.Column("observed_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("observed_at", UtcDateTime(), nullable=False),
     sa.UniqueConstraint("paper_id", "source", "kind", "observed_at", name="uq_signals_reading"),
     sa.Index("ix_signals_observed_at", "observed_at"),
 )
@@ -74,8 +102,8 @@ ingest_runs = sa.Table(
     sa.Column("checkpoint_key", sa.Text),
     sa.Column("params", sa.Text, nullable=False, server_default="{}"),
     sa.Column("status", sa.String(16), nullable=False),
-    sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("finished_at", sa.DateTime(timezone=True)),
+    sa.Column("started_at", UtcDateTime(), nullable=False),
+    sa.Column("finished_at", UtcDateTime()),
     sa.Column("new", sa.Integer, nullable=False, server_default="0"),
     sa.Column("updated", sa.Integer, nullable=False, server_default="0"),
     sa.Column("unchanged", sa.Integer, nullable=False, server_default="0"),
@@ -101,5 +129,5 @@ checkpoints = sa.Table(
     metadata,
     sa.Column("key", sa.Text, primary_key=True),
     sa.Column("state", sa.Text, nullable=False),
-    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", UtcDateTime(), nullable=False),
 )

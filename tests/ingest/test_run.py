@@ -266,3 +266,16 @@ def test_hostile_values_in_a_file_cost_one_record_each_on_either_database(engine
     # A category that cannot be one is dropped, not stored.
     titles = {p["title"]: p for p in catalog.list_papers(engine, limit=10)}
     assert titles["Long category"]["categories"] == []
+
+
+def test_times_in_any_zone_are_stored_as_the_same_instant_in_utc(engine):
+    from datetime import timezone
+
+    plus_five = timezone(timedelta(hours=5))
+    first = paper("2401.00001", published_at=datetime(2026, 3, 1, 12, 0, tzinfo=plus_five))
+    ingest(ListSource([Batch(papers=[first])], key=None), engine)  # the bulk insert path
+    second = paper("2401.00001", "v2", 2, updated_at=datetime(2026, 3, 2, 12, 0, tzinfo=plus_five))
+    ingest(ListSource([Batch(papers=[second])], key=None), engine)  # the update path
+    stored = catalog.get_paper(engine, "2401.00001")
+    assert stored["published_at"] == "2026-03-01T07:00:00+00:00"
+    assert stored["updated_at"] == "2026-03-02T07:00:00+00:00"
