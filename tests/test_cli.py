@@ -131,7 +131,7 @@ def test_demo_loads_real_papers_with_upvotes_and_twice_changes_nothing(env):
     assert json.loads(run_cli("stats", "--json", env=env).stdout)["papers"] == stats["papers"]
 
 
-def test_network_ingest_commands_take_an_endpoint(env, replay_server, shared_data):
+def test_network_ingest_commands_take_an_endpoint(env, replay_server, shared_data, test_data):
     fast = {**env, "PAPERFEED_ARXIV_MIN_INTERVAL_S": "0", "PAPERFEED_HF_MIN_INTERVAL_S": "0"}
     day = shared_data / "B_hf_daily_papers" / "raw_daily_papers_responses"
     body = (day / "daily_papers_2026-08-03.json").read_text()
@@ -167,6 +167,16 @@ def test_network_ingest_commands_take_an_endpoint(env, replay_server, shared_dat
     )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["new"] >= 1
+
+    listing = (test_data / "listing" / "rss_cs.LG_2024-01-10.xml").read_bytes()
+    replay_server.queue("/rss/cs.LG", Exchange(200, listing, [("Content-Type", "text/xml")]))
+    result = run_cli(
+        "ingest", "arxiv-listing", "cs.LG", "--endpoint", replay_server.url, "--json", env=fast
+    )
+    assert result.returncode == 0, result.stderr
+    listed = json.loads(result.stdout)
+    assert listed["new"] + listed["updated"] >= 1 and listed["failed"] == 0
+    assert any("cs.LG" in note for note in listed["notes"])
 
     path, answer = arxiv_api_recording(
         shared_data

@@ -51,14 +51,6 @@ def queue_file(server: ReplayServer, path_query: str, file: Path, status: int = 
 
 
 @pytest.fixture
-def client(recorded_sleeps):
-    with PoliteClient(
-        min_interval_s=0, timeout_s=2.0, max_retries=1, backoff_s=0.01, sleep=recorded_sleeps
-    ) as polite:
-        yield polite
-
-
-@pytest.fixture
 def api_data(test_data) -> Path:
     return test_data / "arxiv_api"
 

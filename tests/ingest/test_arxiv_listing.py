@@ -36,14 +36,6 @@ ANNOUNCED_2024_01_10 = datetime(2024, 1, 10, 5, 0, tzinfo=UTC)  # 00:00 EST
 
 
 @pytest.fixture
-def client(recorded_sleeps):
-    with PoliteClient(
-        min_interval_s=0, timeout_s=2.0, max_retries=1, backoff_s=0.01, sleep=recorded_sleeps
-    ) as polite:
-        yield polite
-
-
-@pytest.fixture
 def listing(test_data) -> Path:
     return test_data / "listing"
 

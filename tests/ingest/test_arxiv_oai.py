@@ -62,14 +62,6 @@ def replay_server(shared_server) -> Upstream:
 
 
 @pytest.fixture
-def client(recorded_sleeps):
-    with PoliteClient(
-        min_interval_s=0, timeout_s=2, max_retries=1, backoff_s=0.01, sleep=recorded_sleeps
-    ) as polite:
-        yield polite
-
-
-@pytest.fixture
 def oai_2018(shared_data):
     return shared_data / "A_arxiv_fixtures" / "oaipmh_arxiv_recorded_2018"
 
