@@ -110,12 +110,15 @@ def merge_paper(
         if overwrite or _is_empty(getattr(current, name)):
             changes[name] = new_value
     versions = _merge_versions(current.versions, incoming.versions, overwrite)
-    if source_rank(incoming.source) == 1 and current.version:
-        versions = [v for v in versions if v.number <= current.version]
+    current_version, incoming_version = current.version, incoming.version
+    # A version number only counts when arXiv itself said it.
+    if not _knows_versions(incoming) and current_version:
+        versions = [v for v in versions if v.number <= current_version]
         incoming_version = None
-    else:
-        incoming_version = incoming.version
-    numbers = [n for n in (current.version, incoming_version) if n] + [v.number for v in versions]
+    elif _knows_versions(incoming) and not _knows_versions(current) and incoming_version:
+        versions = [v for v in versions if v.number <= incoming_version]
+        current_version = None
+    numbers = [n for n in (current_version, incoming_version) if n] + [v.number for v in versions]
     changes["versions"] = versions
     changes["version"] = max(numbers) if numbers else None
     if overwrite:
@@ -139,10 +142,14 @@ def _is_clean_history(paper: Paper) -> bool:
     return ascending and paper.version == numbers[-1]
 
 
-def _incoming_wins(current: Paper, incoming: Paper) -> bool:
+def _knows_versions(paper: Paper) -> bool:
     # Only arXiv's own sources know versions for sure; a "v9" in a reader's BibTeX does not.
-    knows_versions = source_rank(incoming.source) > 1
-    if knows_versions and incoming.version and current.version:
+    return source_rank(paper.source) > 1
+
+
+def _incoming_wins(current: Paper, incoming: Paper) -> bool:
+    both_know = _knows_versions(incoming) and _knows_versions(current)
+    if both_know and incoming.version and current.version:
         if incoming.version != current.version:
             return incoming.version > current.version
     return source_rank(incoming.source) >= source_rank(current.source)

@@ -229,6 +229,15 @@ def test_a_version_from_outside_arxiv_never_outranks_arxiv(engine):
     assert catalog.get_paper(engine, "2401.00001")["title"] == "arXiv title v3"
 
 
+def test_arxiv_corrects_a_paper_first_seen_with_a_wrong_version_elsewhere(engine):
+    from_bibtex = paper("2401.00002", "My BibTeX title", 9, source="bibtex")
+    ingest(ListSource([Batch(papers=[from_bibtex])], name="bibtex", key=None), engine)
+    ingest(ListSource([Batch(papers=[paper("2401.00002", "arXiv title", 2)])], key=None), engine)
+    stored = catalog.get_paper(engine, "2401.00002")
+    assert (stored["title"], stored["version"]) == ("arXiv title", 2)
+    assert [v["version"] for v in stored["versions"]] == [2]
+
+
 def test_the_daily_listing_does_not_flip_dates_set_by_a_full_arxiv_record(engine):
     submitted = datetime(2026, 2, 27, 18, 0, tzinfo=UTC)
     announced = datetime(2026, 3, 2, 0, 0, tzinfo=UTC)
