@@ -22,13 +22,18 @@ def ingest_group() -> None:
     """Load papers from arXiv, Hugging Face or files (idempotent and resumable)."""
 
 
-def _run(app, source, params: dict, as_json: bool, *, exit_on_failure: bool = True):  # noqa: ANN001, ANN202
+def _run(app, source, params, as_json, *, restart=False, exit_on_failure=True):  # noqa: ANN001, ANN202
     """Run one source with a progress display, print its report; exit 1 if it failed."""
     services = app.services()
     display = ProgressDisplay(f"ingest {source.name}")
     try:
         report = ingest(
-            source, services.engine, params=params, clock=services.clock, on_progress=display
+            source,
+            services.engine,
+            params=params,
+            clock=services.clock,
+            on_progress=display,
+            restart=restart,
         )
     finally:
         display.close()
@@ -65,6 +70,12 @@ def _json_option(f):  # noqa: ANN001, ANN202
     return click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")(f)
 
 
+def _restart_option(f):  # noqa: ANN001, ANN202
+    return click.option(
+        "--restart", is_flag=True, help="Forget saved progress and start from the beginning."
+    )(f)
+
+
 @ingest_group.command("file")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 @click.option(
@@ -74,9 +85,10 @@ def _json_option(f):  # noqa: ANN001, ANN202
     show_default=True,
     help="auto, jsonl, json, csv, arxiv-snapshot, hf-daily or bibtex.",
 )
+@_restart_option
 @_json_option
 @click.pass_obj
-def ingest_file(app, paths, file_format, as_json) -> None:  # noqa: ANN001
+def ingest_file(app, paths, file_format, as_json, restart) -> None:  # noqa: ANN001
     """Load papers from files (gzip read transparently; format detected unless given).
 
     With several files and --json, one JSON report per file is printed, one per line."""
@@ -95,7 +107,7 @@ def ingest_file(app, paths, file_format, as_json) -> None:  # noqa: ANN001
         # One file that fails does not stop the others; the exit code says some failed.
         source = BulkFileSource(path, file_format=file_format, batch_size=batch_size)
         params = {"path": str(path), "format": file_format}
-        report = _run(app, source, params, as_json, exit_on_failure=False)
+        report = _run(app, source, params, as_json, restart=restart, exit_on_failure=False)
         if report.status != "done":
             failed.append(str(path))
     if failed:
@@ -118,9 +130,12 @@ def _endpoint_option(f):  # noqa: ANN001, ANN202
     help="Metadata format (arXivRaw has every version's date).",
 )
 @_endpoint_option
+@_restart_option
 @_json_option
 @click.pass_obj
-def ingest_arxiv_oai(app, from_date, until_date, set_spec, prefix, endpoint, as_json) -> None:  # noqa: ANN001
+def ingest_arxiv_oai(
+    app, from_date, until_date, set_spec, prefix, endpoint, as_json, restart
+) -> None:  # noqa: ANN001
     """Harvest arXiv by OAI-PMH; resumes an interrupted harvest, then continues incrementally."""
     from paperfeed.ingest.sources.arxiv_oai import ArxivOaiSource
 
@@ -137,7 +152,7 @@ def ingest_arxiv_oai(app, from_date, until_date, set_spec, prefix, endpoint, as_
     )
     params = {"from": from_date, "until": until_date, "set": set_spec, "prefix": prefix}
     with client:
-        _run(app, source, params, as_json)
+        _run(app, source, params, as_json, restart=restart)
 
 
 @ingest_group.command("arxiv-api")
@@ -145,9 +160,10 @@ def ingest_arxiv_oai(app, from_date, until_date, set_spec, prefix, endpoint, as_
 @click.option("--query", help="arXiv API search query, e.g. 'ti:transformer AND cat:cs.CL'.")
 @click.option("--max-results", type=click.IntRange(min=1), help="Stop after this many results.")
 @_endpoint_option
+@_restart_option
 @_json_option
 @click.pass_obj
-def ingest_arxiv_api(app, ids, query, max_results, endpoint, as_json) -> None:  # noqa: ANN001
+def ingest_arxiv_api(app, ids, query, max_results, endpoint, as_json, restart) -> None:  # noqa: ANN001
     """Fetch papers from the arXiv API by id (ID…) or by search query (--query)."""
     from paperfeed.ingest.sources.arxiv_api import ArxivApiSource
 
@@ -163,7 +179,7 @@ def ingest_arxiv_api(app, ids, query, max_results, endpoint, as_json) -> None:  
         max_results=max_results,
     )
     with client:
-        _run(app, source, {"ids": list(ids), "query": query}, as_json)
+        _run(app, source, {"ids": list(ids), "query": query}, as_json, restart=restart)
 
 
 @ingest_group.command("arxiv-listing")
@@ -196,9 +212,10 @@ def ingest_arxiv_listing(app, categories, feed_format, endpoint, as_json) -> Non
 @click.option("--since", type=DATE, help="Every day from this date up to --until or today.")
 @click.option("--until", type=DATE, help="Last day for --since (default today).")
 @_endpoint_option
+@_restart_option
 @_json_option
 @click.pass_obj
-def ingest_hf_daily(app, on_date, since, until, endpoint, as_json) -> None:  # noqa: ANN001
+def ingest_hf_daily(app, on_date, since, until, endpoint, as_json, restart) -> None:  # noqa: ANN001
     """Fetch Hugging Face daily papers with their upvotes, comments and GitHub stars."""
     from paperfeed.ingest.sources.hf_daily import HfDailySource
 
@@ -217,7 +234,7 @@ def ingest_hf_daily(app, on_date, since, until, endpoint, as_json) -> None:  # n
     client = services.http_client(settings.hf_min_interval_s)
     source = HfDailySource(client, dates=dates, endpoint=settings.hf_endpoint, clock=services.clock)
     with client:
-        _run(app, source, {"dates": [d.isoformat() for d in dates]}, as_json)
+        _run(app, source, {"dates": [d.isoformat() for d in dates]}, as_json, restart=restart)
 
 
 @ingest_group.command("runs")

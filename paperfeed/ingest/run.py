@@ -47,11 +47,18 @@ def ingest(
     params: dict | None = None,
     clock: Callable[[], datetime] = now_utc,
     on_progress: Callable[[Progress], None] | None = None,
+    restart: bool = False,
 ) -> IngestReport:
-    """Run `source` to the end (or its first fatal error) and return the report."""
+    """Run `source` to the end (or its first fatal error) and return the report.
+
+    `restart` forgets the source's checkpoint first, so the run starts from the beginning
+    (an incremental source then starts from its own defaults).
+    """
     key = source.checkpoint_key()
     with writing(engine) as conn:
         run_id = ingest_runs.start_run(conn, source.name, key, params or {}, clock())
+        if key and restart:
+            ingest_runs.clear_checkpoint(conn, key)
         checkpoint = ingest_runs.load_checkpoint(conn, key) if key else None
     report = IngestReport(run_id=run_id, source=source.name)
     if checkpoint:

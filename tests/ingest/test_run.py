@@ -160,6 +160,15 @@ def test_failed_run_keeps_stored_batches_and_resumes_after_them(engine):
     assert catalog.stats(engine)["papers"] == 3
 
 
+def test_restart_forgets_the_checkpoint_of_a_failed_run(engine):
+    batches = [Batch(papers=[paper(f"2401.0000{i}")]) for i in range(1, 4)]
+    ingest(ListSource(batches, fail_after=1), engine)
+    again = ListSource(batches)
+    report = ingest(again, engine, restart=True)
+    assert again.resumed_from is None
+    assert (report.new, report.unchanged) == (2, 1)
+
+
 def test_duplicates_within_one_batch_become_one_paper(engine):
     batch = Batch(papers=[paper("2401.00001", "First"), paper("2401.00001", "Second", 2)])
     report = ingest(ListSource([batch], key=None), engine)
