@@ -150,26 +150,37 @@ def decode_legacy(raw: bytes) -> str:
         return raw.decode("latin-1")
 
 
+def _loads_or_recoded(data: bytes) -> tuple[object, bool]:
+    """Parse JSON bytes; if they are not UTF-8, retry them as Windows-1252.
+
+    Returns (value, whether it was recoded); raises orjson.JSONDecodeError with the first error.
+    """
+    try:
+        return orjson.loads(data), False
+    except orjson.JSONDecodeError as exc:
+        error = exc
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        try:
+            return orjson.loads(decode_legacy(data)), True
+        except orjson.JSONDecodeError as exc:
+            error = exc
+    raise error
+
+
 def load_json_line(raw: bytes, line_no: int, ctx: FileContext) -> object:
     """Parse one JSON line; a non-UTF-8 line is re-read as Windows-1252 and noted in ctx.
 
     Raises BadRecord with a short reason when the line is not JSON.
     """
     try:
-        return orjson.loads(raw)
+        value, recoded = _loads_or_recoded(raw)
     except orjson.JSONDecodeError as exc:
-        error = exc
-    try:
-        raw.decode("utf-8")
-    except UnicodeDecodeError:
-        try:
-            value = orjson.loads(decode_legacy(raw))
-        except orjson.JSONDecodeError as exc:
-            error = exc
-        else:
-            ctx.recoded.append(line_no)
-            return value
-    raise BadRecord(f"not a JSON record ({str(error)[:120]})")
+        raise BadRecord(f"not a JSON record ({str(exc)[:120]})") from None
+    if recoded:
+        ctx.recoded.append(line_no)
+    return value
 
 
 def load_json_document(stream: BinaryIO, ctx: FileContext) -> object:
@@ -180,22 +191,13 @@ def load_json_document(stream: BinaryIO, ctx: FileContext) -> object:
             f"{ctx.path}: larger than {MAX_DOCUMENT_BYTES // 2**20} MiB; "
             "split it or convert it to JSON lines"
         )
-    data = data.removeprefix(UTF8_BOM)
     try:
-        return orjson.loads(data)
+        value, recoded = _loads_or_recoded(data.removeprefix(UTF8_BOM))
     except orjson.JSONDecodeError as exc:
-        error = exc
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError:
-        try:
-            value = orjson.loads(decode_legacy(data))
-        except orjson.JSONDecodeError as exc:
-            error = exc
-        else:
-            ctx.recoded.append(0)
-            return value
-    raise InvalidInput(f"{ctx.path}: not valid JSON ({str(error)[:120]})")
+        raise InvalidInput(f"{ctx.path}: not valid JSON ({str(exc)[:120]})") from None
+    if recoded:
+        ctx.recoded.append(0)
+    return value
 
 
 def skip_records(items: Iterator, count: int) -> None:
