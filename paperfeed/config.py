@@ -119,6 +119,40 @@ SETTINGS: tuple[Setting, ...] = (
         _not_negative,
     ),
     Setting(
+        "index_dir",
+        Path,
+        lambda values: values["home"] / "index",
+        "Folder of the search indexes (derived from the database; safe to delete).",
+    ),
+    Setting(
+        "embedding_model",
+        str,
+        "all-MiniLM-L6-v2",
+        "Embedding model: all-MiniLM-L6-v2 (bundled), `fast` (a static model distilled from "
+        "it), or any sentence-transformers model name or folder.",
+    ),
+    Setting(
+        "embed_batch_size",
+        int,
+        256,
+        "Papers embedded per batch (and per transaction) by `paperfeed index`.",
+        _positive,
+    ),
+    Setting(
+        "hnsw_ef_search",
+        int,
+        128,
+        "HNSW search breadth: higher finds more true nearest neighbours, a little slower.",
+        _positive,
+    ),
+    Setting(
+        "search_refresh_s",
+        float,
+        5.0,
+        "How often a running server checks the database for papers to add to its indexes.",
+        _not_negative,
+    ),
+    Setting(
         "arxiv_oai_endpoint",
         str,
         "https://oaipmh.arxiv.org/oai",

@@ -33,6 +33,14 @@ class ConfigError(PaperfeedError):
     """A setting has a value that cannot be used."""
 
 
+class SearchError(PaperfeedError):
+    """A search index cannot be opened or written (disk, permissions, corruption)."""
+
+
+class ModelUnavailable(PaperfeedError):
+    """The embedding model cannot be loaded; search falls back to keywords."""
+
+
 #: What parsing one record may raise on bad data. Sources catch these per record and report
 #: the record as failed, so a value no parser anticipated (a year 0, a 30-digit number) still
 #: costs one record, never the batch.

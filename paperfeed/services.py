@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from paperfeed.config import Settings
 from paperfeed.ingest.http import PoliteClient
 from paperfeed.ingest.run import now_utc
+from paperfeed.search.service import SearchService
 from paperfeed.storage.db import connect, ensure_schema
 
 
@@ -24,6 +25,24 @@ class Services:
     settings: Settings
     engine: sa.Engine
     clock: Callable[[], datetime] = now_utc
+    _search: SearchService | None = None
+
+    def search(self, *, model: str | None = None) -> SearchService:
+        """The search service of this database (one per process: it holds the indexes)."""
+        if model is not None and model != self.settings.embedding_model:
+            return self._new_search(model)
+        if self._search is None:
+            self._search = self._new_search(self.settings.embedding_model)
+        return self._search
+
+    def _new_search(self, model: str) -> SearchService:
+        return SearchService(
+            self.engine,
+            index_dir=self.settings.index_dir,
+            model=model,
+            ef_search=self.settings.hnsw_ef_search,
+            refresh_s=self.settings.search_refresh_s,
+        )
 
     def http_client(self, min_interval_s: float) -> PoliteClient:
         return PoliteClient(

@@ -16,6 +16,7 @@ from paperfeed.cli.context import AppContext
 from paperfeed.cli.db import db_group
 from paperfeed.cli.ingest import ingest_group
 from paperfeed.cli.papers import config_command, papers_group, stats_command
+from paperfeed.cli.search import index_command, search_command, similar_command
 from paperfeed.cli.serve import demo_command, serve_command
 from paperfeed.errors import PaperfeedError
 
@@ -42,6 +43,9 @@ def cli(ctx: click.Context, home, database_url, config_file, log_level) -> None:
 cli.add_command(db_group)
 cli.add_command(ingest_group)
 cli.add_command(papers_group)
+cli.add_command(index_command)
+cli.add_command(search_command)
+cli.add_command(similar_command)
 cli.add_command(stats_command)
 cli.add_command(config_command)
 cli.add_command(serve_command)

@@ -4,18 +4,30 @@ from __future__ import annotations
 
 import sys
 import time
+from typing import Protocol
 
 import click
 from tqdm import tqdm
 
-from paperfeed.ingest.run import Progress
+
+class Progress(Protocol):
+    """What a long run reports: records handled so far of an estimated total, and counters."""
+
+    records: int
+    total: int | None
+
+    def postfix(self) -> dict[str, int]: ...
+
 
 LOG_EVERY_S = 10.0
 
 
 class ProgressDisplay:
-    def __init__(self, label: str, *, is_terminal: bool | None = None) -> None:
+    def __init__(
+        self, label: str, *, unit: str = "records", is_terminal: bool | None = None
+    ) -> None:
         self.label = label
+        self.unit = unit
         self.is_terminal = sys.stderr.isatty() if is_terminal is None else is_terminal
         self._bar: tqdm | None = None
         self._started = time.monotonic()
@@ -31,7 +43,7 @@ class ProgressDisplay:
         if self._bar is None:
             self._bar = tqdm(
                 desc=self.label,
-                unit=" records",
+                unit=" " + self.unit,
                 total=progress.total,
                 file=sys.stderr,
                 dynamic_ncols=True,
@@ -39,10 +51,7 @@ class ProgressDisplay:
         if progress.total and self._bar.total != progress.total:
             self._bar.total = progress.total
         self._bar.update(progress.records - self._bar.n)
-        report = progress.report
-        self._bar.set_postfix(
-            new=report.new, updated=report.updated, failed=report.failed, refresh=False
-        )
+        self._bar.set_postfix(progress.postfix(), refresh=False)
 
     def _maybe_log(self, progress: Progress) -> None:
         now = time.monotonic()
@@ -55,7 +64,7 @@ class ProgressDisplay:
         if progress.total and rate > 0:
             eta = f" eta={max(progress.total - progress.records, 0) / rate:.0f}s"
         click.echo(
-            f"{self.label}: {progress.records}{total} records rate={rate:.0f}/s{eta}", err=True
+            f"{self.label}: {progress.records}{total} {self.unit} rate={rate:.0f}/s{eta}", err=True
         )
 
     def close(self) -> None:

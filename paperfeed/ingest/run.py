@@ -35,6 +35,13 @@ class Progress:
     total: int | None
     report: IngestReport
 
+    def postfix(self) -> dict[str, int]:
+        return {
+            "new": self.report.new,
+            "updated": self.report.updated,
+            "failed": self.report.failed,
+        }
+
 
 def now_utc() -> datetime:
     return datetime.now(UTC)

@@ -64,6 +64,7 @@ papers = sa.Table(
     sa.Column("first_seen_at", UtcDateTime(), nullable=False),
     sa.Column("last_changed_at", UtcDateTime(), nullable=False),
     sa.Index("ix_papers_published_at", "published_at"),
+    sa.Index("ix_papers_last_changed_at", "last_changed_at"),
 )
 
 paper_categories = sa.Table(
@@ -130,4 +131,23 @@ checkpoints = sa.Table(
     sa.Column("key", sa.Text, primary_key=True),
     sa.Column("state", sa.Text, nullable=False),
     sa.Column("updated_at", UtcDateTime(), nullable=False),
+)
+
+# One vector per (model, paper). text_hash says what was embedded, so a paper is re-embedded
+# only when its title or abstract changes (or the model does); paper_changed_at is the paper's
+# last_changed_at when it was last checked, so unchanged papers are never read again.
+embeddings = sa.Table(
+    "embeddings",
+    metadata,
+    sa.Column("model", sa.String(200), nullable=False),
+    sa.Column(
+        "paper_id", sa.String(64), sa.ForeignKey("papers.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("text_hash", sa.String(32), nullable=False),
+    sa.Column("dims", sa.Integer, nullable=False),
+    sa.Column("vector", sa.LargeBinary, nullable=False),  # little-endian float32
+    sa.Column("paper_changed_at", UtcDateTime(), nullable=False),
+    sa.Column("embedded_at", UtcDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint("model", "paper_id"),
+    sa.Index("ix_embeddings_model_embedded_at", "model", "embedded_at"),
 )

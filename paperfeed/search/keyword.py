@@ -1,0 +1,489 @@
+"""The keyword (BM25) index: a tantivy index derived from the papers table.
+
+Why tantivy: ranked OR queries with block-max WAND stay in single-digit milliseconds at a
+million papers even for common words, where SQLite FTS5 and PostgreSQL's ts_rank_cd score every
+match and take a second (docs/ranking.md, docs/benchmarks.md). The index holds only ids and
+postings; titles, abstracts and snippets come from the database.
+
+The index is never the source of truth. `sync` catches up from papers.last_changed_at; a
+paper removed from the database is noticed because the counts differ, and reconciled.
+Rebuilding from scratch is `KeywordIndex.open(dir, rebuild=True)` followed by `sync`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import sqlalchemy as sa
+import tantivy
+
+from paperfeed.errors import SearchError
+from paperfeed.search.query import ParsedQuery
+from paperfeed.storage import search_source
+from paperfeed.storage.search_source import SearchDoc
+
+log = logging.getLogger(__name__)
+
+# Bump when the schema or analysis changes: an index of another version is rebuilt.
+SCHEMA_VERSION = 1
+TITLE_BOOST = 2.0
+AUTHOR_BOOST = 1.0
+# Writers stamp last_changed_at before they commit, so a paper can become visible with a stamp
+# a little older than the newest one already indexed; re-reading this window catches it.
+CATCH_UP_SLACK = timedelta(minutes=10)
+MAX_FUZZY_TERMS = 6
+WRITER_HEAP = 256 * 1024 * 1024
+
+# Common English words are dropped from a query that has other words: they add little to
+# BM25 and cost the most to score. A query of nothing but stopwords keeps them.
+STOPWORDS = frozenset(
+    "a an and are as at be but by for from has have how in is it its of on or that the their "
+    "this to was we were what when which with without via using based".split()
+)
+
+
+def _stem_analyzer() -> tantivy.TextAnalyzer:
+    return (
+        tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
+        .filter(tantivy.Filter.remove_long(40))
+        .filter(tantivy.Filter.lowercase())
+        .filter(tantivy.Filter.ascii_fold())
+        .filter(tantivy.Filter.stemmer("english"))
+        .build()
+    )
+
+
+def _name_analyzer() -> tantivy.TextAnalyzer:
+    return (
+        tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
+        .filter(tantivy.Filter.remove_long(40))
+        .filter(tantivy.Filter.lowercase())
+        .filter(tantivy.Filter.ascii_fold())
+        .build()
+    )
+
+
+def _schema() -> tantivy.Schema:
+    builder = tantivy.SchemaBuilder()
+    builder.add_text_field("id", stored=True, tokenizer_name="raw", index_option="basic")
+    builder.add_text_field("title", tokenizer_name="paperfeed_en")
+    builder.add_text_field("abstract", tokenizer_name="paperfeed_en")
+    builder.add_text_field("authors", tokenizer_name="paperfeed_names")
+    builder.add_text_field("categories", tokenizer_name="raw", index_option="basic")
+    builder.add_date_field("published", indexed=True, fast=True)
+    return builder.build()
+
+
+@dataclass(frozen=True)
+class Filters:
+    categories: tuple[str, ...] = ()
+    since: datetime | None = None
+    until: datetime | None = None  # exclusive
+
+    @property
+    def any(self) -> bool:
+        return bool(self.categories or self.since or self.until)
+
+
+@dataclass(frozen=True)
+class KeywordHit:
+    paper_id: str
+    score: float
+
+
+@dataclass
+class KeywordResult:
+    hits: list[KeywordHit]
+    corrected: dict[str, bool]  # words looked up with typo tolerance (True) or as typed
+
+
+class KeywordIndex:
+    def __init__(self, directory: Path, index: tantivy.Index, state: dict) -> None:
+        self.directory = directory
+        self._index = index
+        self._state = state
+        self._stem = _stem_analyzer()
+        self._names = _name_analyzer()
+        self._schema = index.schema
+
+    @classmethod
+    def open(cls, directory: Path, *, rebuild: bool = False) -> KeywordIndex:
+        """Open the index in `directory`, creating it (empty) when missing or outdated."""
+        state_file = directory / "state.json"
+        state = _read_state(state_file)
+        if (
+            rebuild
+            or state.get("version") != SCHEMA_VERSION
+            or not tantivy.Index.exists(str(directory / "tantivy"))
+        ):
+            shutil.rmtree(directory, ignore_errors=True)
+            (directory / "tantivy").mkdir(parents=True)
+            state = {"version": SCHEMA_VERSION}
+        try:
+            index = tantivy.Index(_schema(), path=str(directory / "tantivy"), reuse=True)
+        except ValueError as exc:
+            raise SearchError(f"cannot open the keyword index in {directory}: {exc}") from exc
+        index.register_tokenizer("paperfeed_en", _stem_analyzer())
+        index.register_tokenizer("paperfeed_names", _name_analyzer())
+        return cls(directory, index, state)
+
+    @property
+    def doc_count(self) -> int:
+        return self._index.searcher().num_docs
+
+    # --- keeping current -------------------------------------------------------------------
+
+    def sync(self, engine: sa.Engine) -> int:
+        """Bring the index up to date with the database; returns how many papers were written.
+
+        Cheap when nothing changed (one COUNT/MAX query). When another process holds the
+        writer lock, this process only reloads what that one committed.
+        """
+        with engine.connect() as conn:
+            corpus = search_source.corpus_state(conn)
+        if self._is_current(corpus):
+            self._index.reload()
+            return 0
+        try:
+            writer = self._index.writer(
+                heap_size=WRITER_HEAP, num_threads=min(2, os.cpu_count() or 1)
+            )
+        except ValueError:
+            log.info("keyword index is being written by another process; reloading only")
+            self._index.reload()
+            return 0
+        written = 0
+        watermark = self._watermark()
+        since = watermark - CATCH_UP_SLACK if watermark else None
+        with engine.connect() as conn:
+            for page in search_source.changed_since(conn, since):
+                for doc in page:
+                    writer.delete_documents_by_term("id", doc.id)
+                    writer.add_document(self._document(doc))
+                written += len(page)
+                log.debug("keyword index: %d papers written", written)
+        writer.commit()
+        self._index.reload()
+        if self.doc_count != corpus.count:
+            self._reconcile(engine, writer)
+        writer.wait_merging_threads()
+        self._save_state(corpus)
+        return written
+
+    def _is_current(self, corpus: search_source.CorpusState) -> bool:
+        return self._state.get("count") == corpus.count and self._state.get("last_changed_at") == (
+            corpus.last_changed_at.isoformat() if corpus.last_changed_at else None
+        )
+
+    def _watermark(self) -> datetime | None:
+        value = self._state.get("last_changed_at")
+        return datetime.fromisoformat(value) if value else None
+
+    def _reconcile(self, engine: sa.Engine, writer: tantivy.IndexWriter) -> None:
+        """Make the index hold exactly the database's papers (after removals or a restore)."""
+        searcher = self._index.searcher()
+        found = searcher.search(tantivy.Query.all_query(), limit=max(1, searcher.num_docs))
+        indexed = {searcher.doc(address)["id"][0] for _, address in found.hits}
+        with engine.connect() as conn:
+            stored = search_source.all_ids(conn)
+            missing = sorted(stored - indexed)
+            docs = search_source.docs_by_id(conn, missing)
+        for paper_id in indexed - stored:
+            writer.delete_documents_by_term("id", paper_id)
+        for doc in docs:
+            writer.add_document(self._document(doc))
+        writer.commit()
+        self._index.reload()
+        log.info("keyword index reconciled: %d removed, %d added", len(indexed - stored), len(docs))
+
+    def _save_state(self, corpus: search_source.CorpusState) -> None:
+        self._state = {
+            "version": SCHEMA_VERSION,
+            "count": corpus.count,
+            "last_changed_at": corpus.last_changed_at.isoformat()
+            if corpus.last_changed_at
+            else None,
+        }
+        tmp = self.directory / "state.json.tmp"
+        tmp.write_text(json.dumps(self._state))
+        tmp.replace(self.directory / "state.json")
+
+    @staticmethod
+    def _document(doc: SearchDoc) -> tantivy.Document:
+        document = tantivy.Document()
+        document.add_text("id", doc.id)
+        document.add_text("title", doc.title)
+        document.add_text("abstract", doc.abstract)
+        for author in doc.authors:
+            document.add_text("authors", author)
+        for category in doc.categories:
+            document.add_text("categories", category)
+        document.add_date("published", doc.published_at.astimezone(UTC).replace(tzinfo=None))
+        return document
+
+    # --- searching -------------------------------------------------------------------------
+
+    def search(
+        self,
+        query: ParsedQuery,
+        *,
+        limit: int,
+        offset: int = 0,
+        filters: Filters = Filters(),
+        sort: str = "relevance",
+    ) -> KeywordResult:
+        searcher = self._index.searcher()
+        corrected: dict[str, bool] = {}
+        scored = self._text_query(query, searcher, corrected)
+        clauses: list[tuple[tantivy.Occur, tantivy.Query]] = []
+        if scored is not None:
+            clauses.append((tantivy.Occur.Must, scored))
+        elif not (filters.any or query.categories):
+            return KeywordResult([], corrected)
+        for restriction in self._restrictions(query, filters):
+            clauses.append((tantivy.Occur.Must, tantivy.Query.const_score_query(restriction, 0.0)))
+        for group in query.excluded:
+            clauses.append((tantivy.Occur.MustNot, self._words_anywhere(group)))
+        if scored is None:
+            clauses.append((tantivy.Occur.Must, tantivy.Query.all_query()))
+            sort = "date"
+        final = tantivy.Query.boolean_query(clauses)
+        try:
+            if sort == "date":
+                found = searcher.search(
+                    final, limit=limit, offset=offset, count=False, order_by_field="published"
+                )
+                hits = [(0.0, address) for _, address in found.hits]
+            else:
+                found = searcher.search(final, limit=limit, offset=offset, count=False)
+                hits = found.hits
+        except ValueError as exc:  # tantivy refused the query: a bug of ours, not the user's
+            log.warning("keyword search failed: %s", exc)
+            return KeywordResult([], corrected)
+        return KeywordResult(
+            [KeywordHit(searcher.doc(address)["id"][0], float(score)) for score, address in hits],
+            corrected,
+        )
+
+    def matching(self, paper_ids: list[str], query: ParsedQuery, filters: Filters) -> set[str]:
+        """Which of `paper_ids` satisfy the query's operators and the filters.
+
+        Semantic hits come from the vector index, which knows nothing of categories, dates,
+        phrases or exclusions; this checks them here, in one query over just those ids.
+        """
+        if not paper_ids:
+            return set()
+        clauses = [
+            (tantivy.Occur.Must, tantivy.Query.term_set_query(self._schema, "id", paper_ids))
+        ]
+        for restriction in self._restrictions(query, filters):
+            clauses.append((tantivy.Occur.Must, restriction))
+        for phrase in query.phrases:
+            clauses.append((tantivy.Occur.Must, self._words_anywhere(phrase)))
+        for name in query.authors:
+            clauses.append((tantivy.Occur.Must, self._author(name)))
+        for group in query.excluded:
+            clauses.append((tantivy.Occur.MustNot, self._words_anywhere(group)))
+        searcher = self._index.searcher()
+        found = searcher.search(
+            tantivy.Query.boolean_query(clauses), limit=len(paper_ids), count=False
+        )
+        return {searcher.doc(address)["id"][0] for _, address in found.hits}
+
+    def stem(self, word: str) -> str:
+        """The index's form of one word (lowercased, folded, stemmed), for highlighting."""
+        stems = self._stem.analyze(word)
+        return stems[0] if stems else word.lower()
+
+    def _text_query(
+        self, query: ParsedQuery, searcher: tantivy.Searcher, corrected: dict[str, bool]
+    ) -> tantivy.Query | None:
+        """The scored part: plain words (OR), prefixes, then phrases and authors (required)."""
+        should: list[tuple[tantivy.Occur, tantivy.Query]] = []
+        words = [w for w in query.terms if w.lower() not in STOPWORDS] or query.terms
+        fuzzy_budget = MAX_FUZZY_TERMS
+        for word in dict.fromkeys(words):
+            stems = self._stems(word)
+            if not stems:
+                continue
+            stem = stems[0]
+            if fuzzy_budget > 0 and self._is_unknown(searcher, word, stem):
+                fuzzy_budget -= 1
+                corrected[word] = True
+                should.append((tantivy.Occur.Should, self._fuzzy(word, stem)))
+            else:
+                corrected[word] = False
+                should.append((tantivy.Occur.Should, self._term_anywhere(stem, word)))
+        for prefix in query.prefixes:
+            should.append((tantivy.Occur.Should, self._prefix(prefix)))
+        must: list[tuple[tantivy.Occur, tantivy.Query]] = []
+        for phrase in query.phrases:
+            must.append((tantivy.Occur.Must, self._words_anywhere(phrase)))
+        for name in query.authors:
+            must.append((tantivy.Occur.Must, self._author(name)))
+        if not should and not must:
+            return None
+        if should and must:
+            must.append((tantivy.Occur.Should, tantivy.Query.boolean_query(should)))
+            return tantivy.Query.boolean_query(must)
+        return tantivy.Query.boolean_query(must or should)
+
+    def _stems(self, text: str) -> list[str]:
+        return self._stem.analyze(text)
+
+    def _is_unknown(self, searcher: tantivy.Searcher, word: str, stem: str) -> bool:
+        if len(word) < 4 or word.isdigit():
+            return False
+        return (
+            searcher.doc_freq("title", stem) == 0
+            and searcher.doc_freq("abstract", stem) == 0
+            and searcher.doc_freq("authors", word.lower()) == 0
+        )
+
+    def _term_anywhere(self, stem: str, word: str) -> tantivy.Query:
+        names = self._names.analyze(word)
+        clauses = [
+            (
+                tantivy.Occur.Should,
+                _boost(tantivy.Query.term_query(self._schema, "title", stem), TITLE_BOOST),
+            ),
+            (tantivy.Occur.Should, tantivy.Query.term_query(self._schema, "abstract", stem)),
+        ]
+        if names:
+            clauses.append(
+                (
+                    tantivy.Occur.Should,
+                    _boost(
+                        tantivy.Query.term_query(self._schema, "authors", names[0]), AUTHOR_BOOST
+                    ),
+                )
+            )
+        return tantivy.Query.boolean_query(clauses)
+
+    def _fuzzy(self, word: str, stem: str) -> tantivy.Query:
+        distance = 1 if len(word) <= 7 else 2
+        clauses = [
+            (
+                tantivy.Occur.Should,
+                _boost(
+                    tantivy.Query.fuzzy_term_query(self._schema, "title", stem, distance),
+                    TITLE_BOOST,
+                ),
+            ),
+            (
+                tantivy.Occur.Should,
+                tantivy.Query.fuzzy_term_query(self._schema, "abstract", stem, distance),
+            ),
+            (
+                tantivy.Occur.Should,
+                tantivy.Query.fuzzy_term_query(self._schema, "authors", word.lower(), distance),
+            ),
+        ]
+        return tantivy.Query.boolean_query(clauses)
+
+    def _prefix(self, word: str) -> tantivy.Query:
+        lower = (self._names.analyze(word) or [word.lower()])[0]
+        stems = self._stems(word)
+        # "transformer*" must find "transformers" although the index holds the stem "transform".
+        start = stems[0] if stems and lower.startswith(stems[0]) else lower
+        pattern = _regex_literal(start) + ".*"
+        return tantivy.Query.boolean_query(
+            [
+                (
+                    tantivy.Occur.Should,
+                    _boost(tantivy.Query.regex_query(self._schema, "title", pattern), TITLE_BOOST),
+                ),
+                (
+                    tantivy.Occur.Should,
+                    tantivy.Query.regex_query(self._schema, "abstract", pattern),
+                ),
+                (
+                    tantivy.Occur.Should,
+                    tantivy.Query.regex_query(
+                        self._schema, "authors", _regex_literal(lower) + ".*"
+                    ),
+                ),
+            ]
+        )
+
+    def _words_anywhere(self, words: list[str]) -> tantivy.Query:
+        """A word or phrase in the title, abstract or authors."""
+        stems = [s for w in words for s in self._stems(w)]
+        names = [n for w in words for n in self._names.analyze(w)]
+        clauses = []
+        for field_name, tokens, boost in (
+            ("title", stems, TITLE_BOOST),
+            ("abstract", stems, 1.0),
+            ("authors", names, AUTHOR_BOOST),
+        ):
+            if not tokens:
+                continue
+            if len(tokens) == 1:
+                part = tantivy.Query.term_query(self._schema, field_name, tokens[0])
+            else:
+                part = tantivy.Query.phrase_query(self._schema, field_name, tokens)
+            clauses.append((tantivy.Occur.Should, _boost(part, boost)))
+        return tantivy.Query.boolean_query(clauses) if clauses else tantivy.Query.empty_query()
+
+    def _author(self, words: list[str]) -> tantivy.Query:
+        names = [n for w in words for n in self._names.analyze(w)]
+        if not names:
+            return tantivy.Query.empty_query()
+        if len(names) == 1:
+            return tantivy.Query.term_query(self._schema, "authors", names[0])
+        return tantivy.Query.phrase_query(self._schema, "authors", names)
+
+    def _restrictions(self, query: ParsedQuery, filters: Filters) -> list[tantivy.Query]:
+        restrictions = []
+        for categories in (query.categories, filters.categories):
+            if categories:
+                restrictions.append(
+                    tantivy.Query.boolean_query(
+                        [
+                            (
+                                tantivy.Occur.Should,
+                                tantivy.Query.term_query(self._schema, "categories", c),
+                            )
+                            for c in categories
+                        ]
+                    )
+                )
+        if filters.since or filters.until:
+            restrictions.append(
+                tantivy.Query.range_query(
+                    self._schema,
+                    "published",
+                    tantivy.FieldType.Date,
+                    _naive_utc(filters.since),
+                    _naive_utc(filters.until),
+                    include_lower=True,
+                    include_upper=filters.until is None,
+                )
+            )
+        return restrictions
+
+
+def _boost(query: tantivy.Query, boost: float) -> tantivy.Query:
+    return query if boost == 1.0 else tantivy.Query.boost_query(query, boost)
+
+
+def _naive_utc(value: datetime | None) -> datetime | None:
+    return None if value is None else value.astimezone(UTC).replace(tzinfo=None)
+
+
+def _regex_literal(text: str) -> str:
+    # Tokens are letters and digits already; escape anything else to be safe.
+    return "".join(ch if ch.isalnum() else "\\" + ch for ch in text)
+
+
+def _read_state(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}

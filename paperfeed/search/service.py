@@ -1,0 +1,411 @@
+"""Search and similar papers: the functions the CLI, the web pages and the API all call.
+
+`SearchService` owns the two derived indexes (keyword and vector) of one database and the
+embedding model, keeps the indexes current from the database, and answers:
+- `search(text, mode=hybrid|keyword|semantic, …)`: ranked papers, each with why it ranked
+  (its keyword and semantic ranks) and a highlighted snippet;
+- `similar(ids=…, text=…)`: nearest neighbours of papers or of a pasted text.
+
+Hybrid fuses the keyword and semantic lists by reciprocal rank (search.fusion). An exact arXiv
+id or exact title is pinned first. When the model cannot be loaded or no vectors exist yet,
+results come from keywords alone with a notice saying so. docs/ranking.md explains it all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from paperfeed.errors import InvalidInput, ModelUnavailable
+from paperfeed.search.embedder import Embedder, resolve_model_path
+from paperfeed.search.fusion import reciprocal_rank_fusion
+from paperfeed.search.keyword import STOPWORDS, Filters, KeywordIndex
+from paperfeed.search.query import ParsedQuery, parse, words_of
+from paperfeed.search.snippets import make_snippet
+from paperfeed.search.vectors import VectorIndex
+from paperfeed.storage import embeddings
+from paperfeed.storage.papers import get_stored
+
+log = logging.getLogger(__name__)
+
+MODES = ("hybrid", "keyword", "semantic")
+SORTS = ("relevance", "date")
+MAX_LIMIT = 200
+MAX_OFFSET = 10_000
+# How deep each list goes before fusion: deep enough that a paper ranked 60th by one mode
+# and 5th by the other still surfaces.
+FUSION_DEPTH = 100
+# Semantic hits are checked against filters and operators after the ANN lookup, so with a
+# filter it looks further to still fill a page.
+FILTERED_DEPTH = 1000
+MAX_SEEDS = 50
+
+
+@dataclass
+class SearchResponse:
+    query: str
+    mode: str  # what ran: a hybrid request without a model runs as "keyword"
+    results: list[dict]
+    notices: list[str] = field(default_factory=list)
+    took_ms: float = 0.0
+
+    def as_dict(self) -> dict:
+        return {
+            "query": self.query,
+            "mode": self.mode,
+            "notices": self.notices,
+            "took_ms": round(self.took_ms, 2),
+            "results": self.results,
+        }
+
+
+def index_fingerprint(database_url: str) -> str:
+    """A folder name per database, so indexes of two databases never mix."""
+    url = sa.make_url(database_url).render_as_string(hide_password=True)
+    return hashlib.blake2b(url.encode(), digest_size=6).hexdigest()
+
+
+class SearchService:
+    def __init__(
+        self,
+        engine: sa.Engine,
+        *,
+        index_dir: Path,
+        model: str,
+        ef_search: int = 128,
+        refresh_s: float = 5.0,
+        embedder: Embedder | None = None,
+    ) -> None:
+        self.engine = engine
+        self.directory = Path(index_dir) / index_fingerprint(str(engine.url))
+        self.model = model
+        self.ef_search = ef_search
+        self.refresh_s = refresh_s
+        self._embedder = embedder
+        self._embedder_error: str | None = None
+        self._keyword: KeywordIndex | None = None
+        self._vectors: VectorIndex | None = None
+        self._refreshed_at = float("-inf")
+        self._lock = threading.Lock()
+
+    # --- parts, opened on first use --------------------------------------------------------
+
+    @property
+    def fast_model_dir(self) -> Path:
+        return self.directory.parent / "models" / "fast"
+
+    def embedder(self) -> Embedder | None:
+        """The loaded model, or None (with the reason kept for a notice) when it cannot load."""
+        if self._embedder is None and self._embedder_error is None:
+            try:
+                self._embedder = Embedder(
+                    self.model, resolve_model_path(self.model, self.fast_model_dir)
+                ).load()
+            except ModelUnavailable as exc:
+                self._embedder_error = str(exc)
+                log.warning("%s", exc)
+        return self._embedder
+
+    @property
+    def model_problem(self) -> str | None:
+        return self._embedder_error
+
+    def keyword_index(self) -> KeywordIndex:
+        if self._keyword is None:
+            self._keyword = KeywordIndex.open(self.directory / "keyword")
+        return self._keyword
+
+    def vector_index(self) -> VectorIndex:
+        if self._vectors is None:
+            slug = hashlib.blake2b(self.model.encode(), digest_size=6).hexdigest()
+            self._vectors = VectorIndex(
+                self.directory / f"vectors-{slug}", self.model, ef_search=self.ef_search
+            )
+        return self._vectors
+
+    def refresh(self, *, force: bool = False, save: bool = False) -> dict[str, int]:
+        """Catch the indexes up with the database (at most every refresh_s seconds)."""
+        with self._lock:
+            if not force and time.monotonic() - self._refreshed_at < self.refresh_s:
+                return {"keyword": 0, "vectors": 0}
+            written = {
+                "keyword": self.keyword_index().sync(self.engine),
+                "vectors": self.vector_index().sync(self.engine),
+            }
+            if save:
+                self.vector_index().save()
+            self._refreshed_at = time.monotonic()
+            return written
+
+    def rebuild(self) -> None:
+        """Throw the derived indexes away and build them again from the database."""
+        with self._lock:
+            self._keyword = KeywordIndex.open(self.directory / "keyword", rebuild=True)
+            vectors = self.vector_index()
+            for name in ("hnsw.bin", "ids.json", "state.json"):
+                (vectors.directory / name).unlink(missing_ok=True)
+            self._vectors = None
+            self._refreshed_at = float("-inf")
+
+    # --- search ----------------------------------------------------------------------------
+
+    def search(
+        self,
+        text: str,
+        *,
+        mode: str = "hybrid",
+        limit: int = 10,
+        offset: int = 0,
+        categories: Sequence[str] = (),
+        since: datetime | None = None,
+        until: datetime | None = None,
+        sort: str = "relevance",
+    ) -> SearchResponse:
+        started = time.perf_counter()
+        _check_options(mode, limit, offset, sort)
+        if since and until and since >= until:
+            raise InvalidInput("--since must be before --until")
+        self.refresh()
+        query = parse(text)
+        filters = Filters(tuple(c for c in categories if c), since, until)
+        notices: list[str] = []
+        depth = max(FUSION_DEPTH, offset + limit)
+        pinned = self._pinned(query)
+
+        keyword_ids: list[str] = []
+        if mode in ("hybrid", "keyword") or sort == "date":
+            found = self.keyword_index().search(
+                query, limit=depth, filters=filters, sort="date" if sort == "date" else "relevance"
+            )
+            keyword_ids = [hit.paper_id for hit in found.hits]
+            fixed = [word for word, was_fixed in found.corrected.items() if was_fixed]
+            if fixed:
+                notices.append(
+                    "no paper contains "
+                    + ", ".join(f"“{w}”" for w in fixed)
+                    + "; showing papers with similar spellings"
+                )
+
+        semantic_ids: list[str] = []
+        ran = mode
+        if mode in ("hybrid", "semantic") and sort != "date" and query.free_text:
+            semantic_ids, problem = self._semantic(query, filters, depth)
+            if problem:
+                notices.append(problem)
+                ran = "keyword"
+                if mode == "semantic":
+                    keyword_ids = [
+                        h.paper_id
+                        for h in self.keyword_index()
+                        .search(query, limit=depth, filters=filters)
+                        .hits
+                    ]
+
+        lists = {"keyword": keyword_ids, "semantic": semantic_ids}
+        if ran == "keyword":
+            lists = {"keyword": keyword_ids}
+        elif ran == "semantic":
+            lists = {"semantic": semantic_ids}
+        fused = reciprocal_rank_fusion(lists)
+        ordered = [(f.paper_id, f.score, f.ranks) for f in fused]
+        if sort == "date":
+            ordered = [(pid, 0.0, {}) for pid in keyword_ids]
+        ordered = self._apply_pins(ordered, pinned, query, keyword_ids[:10])
+        page = ordered[offset : offset + limit]
+        results = self._results(page, query, lists)
+        return SearchResponse(
+            query=query.text,
+            mode=ran,
+            results=results,
+            notices=notices,
+            took_ms=(time.perf_counter() - started) * 1000,
+        )
+
+    def _semantic(
+        self, query: ParsedQuery, filters: Filters, depth: int
+    ) -> tuple[list[str], str | None]:
+        vectors = self.vector_index()
+        if vectors.size == 0:
+            return [], (
+                f"semantic search is off: no paper has a vector from model “{self.model}” yet "
+                "(run `paperfeed index`); showing keyword results"
+            )
+        embedder = self.embedder()
+        if embedder is None:
+            return [], (
+                f"semantic search is off: the embedding model cannot be loaded "
+                f"({self._embedder_error}); showing keyword results"
+            )
+        vector = embedder.encode([query.free_text])[0]
+        constrained = filters.any or query.categories or query.excluded or query.phrases
+        constrained = constrained or query.authors
+        hits = vectors.search(vector, FILTERED_DEPTH if constrained else depth)
+        ids = [hit.paper_id for hit in hits]
+        if constrained:
+            allowed = self.keyword_index().matching(ids, query, filters)
+            ids = [pid for pid in ids if pid in allowed]
+        return ids[:depth], None
+
+    def _pinned(self, query: ParsedQuery) -> tuple[str, str] | None:
+        if query.arxiv_id is None:
+            return None
+        with self.engine.connect() as conn:
+            found = get_stored(conn, [query.arxiv_id])
+        return (query.arxiv_id, "arXiv id") if found else None
+
+    def _apply_pins(
+        self,
+        ordered: list[tuple[str, float, dict]],
+        pinned: tuple[str, str] | None,
+        query: ParsedQuery,
+        top_keyword: list[str],
+    ) -> list[tuple[str, float, dict]]:
+        pins: list[tuple[str, str]] = [pinned] if pinned else []
+        if not pins and len(query.text) >= 12 and top_keyword:
+            wanted = _normal_title(query.text)
+            with self.engine.connect() as conn:
+                stored = get_stored(conn, top_keyword)
+            for paper_id in top_keyword:
+                if paper_id in stored and _normal_title(stored[paper_id].paper.title) == wanted:
+                    pins.append((paper_id, "exact title"))
+                    break
+        if not pins:
+            return ordered
+        pin_ids = {pid for pid, _ in pins}
+        by_id = {pid: (pid, score, ranks) for pid, score, ranks in ordered}
+        head = []
+        for pid, reason in pins:
+            _, score, ranks = by_id.get(pid, (pid, 0.0, {}))
+            head.append((pid, score, {**ranks, "pinned": reason}))
+        return head + [entry for entry in ordered if entry[0] not in pin_ids]
+
+    def _results(
+        self, page: list[tuple[str, float, dict]], query: ParsedQuery, lists: dict
+    ) -> list[dict]:
+        if not page:
+            return []
+        with self.engine.connect() as conn:
+            stored = get_stored(conn, [pid for pid, _, _ in page])
+        stem = self.keyword_index().stem
+        words = [w for w in query.positive_words if w.lower() not in STOPWORDS]
+        results = []
+        for paper_id, score, ranks in page:
+            if paper_id not in stored:  # removed since the index was refreshed
+                continue
+            paper = stored[paper_id].paper
+            results.append(
+                {
+                    "id": paper.id,
+                    "title": paper.title,
+                    "authors": paper.authors,
+                    "categories": paper.categories,
+                    "published_at": paper.published_at.isoformat() if paper.published_at else None,
+                    "links": {
+                        "abstract": paper.abs_url,
+                        "pdf": paper.pdf_url,
+                        "code": paper.code_url,
+                    },
+                    "score": round(score, 6),
+                    "why": {
+                        "keyword_rank": ranks.get("keyword") if "keyword" in lists else None,
+                        "semantic_rank": ranks.get("semantic") if "semantic" in lists else None,
+                        "pinned": ranks.get("pinned"),
+                    },
+                    "snippet": make_snippet(paper.abstract, words, query.prefixes, stem),
+                }
+            )
+        return results
+
+    # --- similar papers --------------------------------------------------------------------
+
+    def similar(
+        self, ids: Sequence[str] = (), *, text: str | None = None, limit: int = 10
+    ) -> SearchResponse:
+        """Papers nearest to the given papers (a reading list) or to a pasted text."""
+        started = time.perf_counter()
+        _check_options("semantic", limit, 0, "relevance")
+        if bool(ids) == bool(text and text.strip()):
+            raise InvalidInput("give paper ids or a text, not both and not neither")
+        if len(ids) > MAX_SEEDS:
+            raise InvalidInput(f"at most {MAX_SEEDS} papers at once")
+        self.refresh()
+        seeds = list(dict.fromkeys(ids))
+        notices: list[str] = []
+        if seeds:
+            with self.engine.connect() as conn:
+                stored = get_stored(conn, seeds)
+            unknown = [pid for pid in seeds if pid not in stored]
+            if unknown:
+                raise InvalidInput(f"no paper with id {', '.join(unknown)}")
+        exclude = set(seeds)
+        lists: dict[str, list[str]] = {}
+        problem = None
+        if self.vector_index().size == 0:
+            problem = "no paper has a vector yet (run `paperfeed index`)"
+        elif text:
+            embedder = self.embedder()
+            if embedder is None:
+                problem = f"the embedding model cannot be loaded ({self._embedder_error})"
+            else:
+                vector = embedder.encode([text])[0]
+                lists["semantic"] = [
+                    h.paper_id for h in self.vector_index().search(vector, FUSION_DEPTH)
+                ]
+        else:
+            vectors = self.vector_index().vectors_of(seeds)
+            missing = [pid for pid in seeds if pid not in vectors]
+            if missing:
+                with self.engine.connect() as conn:
+                    vectors.update(embeddings.get_vectors(conn, self.model, missing))
+            for pid in seeds:
+                if pid in vectors:
+                    hits = self.vector_index().search(vectors[pid], FUSION_DEPTH, exclude=exclude)
+                    lists[pid] = [h.paper_id for h in hits]
+            if not lists:
+                problem = "none of these papers has a vector yet (run `paperfeed index`)"
+        if problem:
+            notices.append(f"semantic similarity is off: {problem}; showing keyword matches")
+            seed_text = text or " ".join(
+                f"{stored[pid].paper.title} {stored[pid].paper.abstract[:400]}" for pid in seeds
+            )
+            query = parse(" ".join(words_of(seed_text)[:60]))
+            found = self.keyword_index().search(query, limit=FUSION_DEPTH + len(exclude))
+            lists = {"keyword": [h.paper_id for h in found.hits if h.paper_id not in exclude]}
+        fused = reciprocal_rank_fusion(lists)
+        page = fused[:limit]
+        results = self._results([(f.paper_id, f.score, f.ranks) for f in page], parse(""), {})
+        for result, hit in zip(results, page, strict=False):
+            # For a reading list, which seeds each result is near, and how near (its rank).
+            result["why"] = {
+                "near": {name: rank for name, rank in hit.ranks.items() if name in exclude}
+            }
+        return SearchResponse(
+            query=text or " ".join(seeds),
+            mode="keyword" if problem else "semantic",
+            results=results,
+            notices=notices,
+            took_ms=(time.perf_counter() - started) * 1000,
+        )
+
+
+def _check_options(mode: str, limit: int, offset: int, sort: str) -> None:
+    if mode not in MODES:
+        raise InvalidInput(f"mode must be one of {', '.join(MODES)}")
+    if sort not in SORTS:
+        raise InvalidInput(f"sort must be one of {', '.join(SORTS)}")
+    if not 1 <= limit <= MAX_LIMIT:
+        raise InvalidInput(f"limit must be between 1 and {MAX_LIMIT}")
+    if not 0 <= offset <= MAX_OFFSET:
+        raise InvalidInput(f"offset must be between 0 and {MAX_OFFSET}")
+
+
+def _normal_title(text: str) -> str:
+    return " ".join(words_of(text.lower()))
