@@ -16,6 +16,7 @@ import json
 import logging
 import os
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -37,7 +38,7 @@ AUTHOR_BOOST = 1.0
 # Writers stamp last_changed_at before they commit, so a paper can become visible with a stamp
 # a little older than the newest one already indexed; re-reading this window catches it.
 CATCH_UP_SLACK = timedelta(minutes=10)
-MAX_FUZZY_TERMS = 6
+MAX_CORRECTIONS = 6
 WRITER_HEAP = 256 * 1024 * 1024
 
 # Common English words are dropped from a query that has other words: they add little to
@@ -100,7 +101,7 @@ class KeywordHit:
 @dataclass
 class KeywordResult:
     hits: list[KeywordHit]
-    corrected: dict[str, bool]  # words looked up with typo tolerance (True) or as typed
+    corrected: dict[str, str]  # misspelt word -> the indexed word searched instead
 
 
 class KeywordIndex:
@@ -239,7 +240,7 @@ class KeywordIndex:
         sort: str = "relevance",
     ) -> KeywordResult:
         searcher = self._index.searcher()
-        corrected: dict[str, bool] = {}
+        corrected: dict[str, str] = {}
         scored = self._text_query(query, searcher, corrected)
         clauses: list[tuple[tantivy.Occur, tantivy.Query]] = []
         if scored is not None:
@@ -302,12 +303,12 @@ class KeywordIndex:
         return stems[0] if stems else word.lower()
 
     def _text_query(
-        self, query: ParsedQuery, searcher: tantivy.Searcher, corrected: dict[str, bool]
+        self, query: ParsedQuery, searcher: tantivy.Searcher, corrected: dict[str, str]
     ) -> tantivy.Query | None:
         """The scored part: plain words (OR), prefixes, then phrases and authors (required)."""
         should: list[tuple[tantivy.Occur, tantivy.Query]] = []
         words = [w for w in query.terms if w.lower() not in STOPWORDS] or query.terms
-        fuzzy_budget = MAX_FUZZY_TERMS
+        fuzzy_budget = MAX_CORRECTIONS
         for word in dict.fromkeys(words):
             stems = self._stems(word)
             if not stems:
@@ -315,11 +316,10 @@ class KeywordIndex:
             stem = stems[0]
             if fuzzy_budget > 0 and self._is_unknown(searcher, word, stem):
                 fuzzy_budget -= 1
-                corrected[word] = True
-                should.append((tantivy.Occur.Should, self._fuzzy(word, stem)))
-            else:
-                corrected[word] = False
-                should.append((tantivy.Occur.Should, self._term_anywhere(stem, word)))
+                correction = _closest_term(searcher, word.lower(), stem, self.stem)
+                if correction is not None:
+                    corrected[word], stem = correction
+            should.append((tantivy.Occur.Should, self._term_anywhere(stem, word)))
         for prefix in query.prefixes:
             should.append((tantivy.Occur.Should, self._prefix(prefix)))
         must: list[tuple[tantivy.Occur, tantivy.Query]] = []
@@ -364,27 +364,6 @@ class KeywordIndex:
                     ),
                 )
             )
-        return tantivy.Query.boolean_query(clauses)
-
-    def _fuzzy(self, word: str, stem: str) -> tantivy.Query:
-        distance = 1 if len(word) <= 7 else 2
-        clauses = [
-            (
-                tantivy.Occur.Should,
-                _boost(
-                    tantivy.Query.fuzzy_term_query(self._schema, "title", stem, distance),
-                    TITLE_BOOST,
-                ),
-            ),
-            (
-                tantivy.Occur.Should,
-                tantivy.Query.fuzzy_term_query(self._schema, "abstract", stem, distance),
-            ),
-            (
-                tantivy.Occur.Should,
-                tantivy.Query.fuzzy_term_query(self._schema, "authors", word.lower(), distance),
-            ),
-        ]
         return tantivy.Query.boolean_query(clauses)
 
     def _prefix(self, word: str) -> tantivy.Query:
@@ -467,6 +446,63 @@ class KeywordIndex:
                 )
             )
         return restrictions
+
+
+_LETTERS = "abcdefghijklmnopqrstuvwxyz0123456789"
+
+
+def _closest_term(
+    searcher: tantivy.Searcher, word: str, stem: str, stem_of: Callable[[str], str]
+) -> tuple[str, str] | None:
+    """(word, indexed stem) for the most frequent word one edit from `word`; for long words
+    with none, the most frequent indexed stem two edits from `stem`.
+
+    Edits one away are generated (about 55 per letter), stemmed and looked up, microseconds
+    each; for two edits only terms sharing the first three letters are compared.
+    """
+
+    def frequency(term: str) -> int:
+        return searcher.doc_freq("title", term) + searcher.doc_freq("abstract", term)
+
+    best, best_count = None, 0
+    for candidate in _one_edit_away(word):
+        candidate_stem = stem_of(candidate)
+        count = frequency(candidate_stem)
+        if count > best_count:
+            best, best_count = (candidate, candidate_stem), count
+    if best is not None or len(stem) < 7:
+        return best
+    for term, count in searcher.terms_with_prefix("abstract", stem[:3], limit=5_000):
+        if (
+            abs(len(term) - len(stem)) <= 2
+            and count > best_count
+            and _edit_distance(term, stem) <= 2
+        ):
+            best, best_count = (term, term), count
+    return best
+
+
+def _one_edit_away(word: str) -> set[str]:
+    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    deletes = [a + b[1:] for a, b in splits if b]
+    swaps = [a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1]
+    replaces = [a + c + b[1:] for a, b in splits if b for c in _LETTERS]
+    inserts = [a + c + b for a, b in splits for c in _LETTERS]
+    return set(deletes + swaps + replaces + inserts) - {word}
+
+
+def _edit_distance(a: str, b: str) -> int:
+    """Optimal-string-alignment distance: insertions, deletions, substitutions, swaps."""
+    previous2: list[int] = []
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, start=1):
+        current = [i] + [0] * len(b)
+        for j, cb in enumerate(b, start=1):
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb))
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                current[j] = min(current[j], previous2[j - 2] + 1)
+        previous2, previous = previous, current
+    return previous[-1]
 
 
 def _boost(query: tantivy.Query, boost: float) -> tantivy.Query:

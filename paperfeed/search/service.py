@@ -181,18 +181,15 @@ class SearchService:
         pinned = self._pinned(query)
 
         keyword_ids: list[str] = []
+        corrections: dict[str, str] = {}
         if mode in ("hybrid", "keyword") or sort == "date":
             found = self.keyword_index().search(
                 query, limit=depth, filters=filters, sort="date" if sort == "date" else "relevance"
             )
             keyword_ids = [hit.paper_id for hit in found.hits]
-            fixed = [word for word, was_fixed in found.corrected.items() if was_fixed]
-            if fixed:
-                notices.append(
-                    "no paper contains "
-                    + ", ".join(f"“{w}”" for w in fixed)
-                    + "; showing papers with similar spellings"
-                )
+            corrections = found.corrected
+            for word, correction in found.corrected.items():
+                notices.append(f"no paper contains “{word}”; searched for “{correction}” instead")
 
         semantic_ids: list[str] = []
         ran = mode
@@ -220,7 +217,7 @@ class SearchService:
             ordered = [(pid, 0.0, {}) for pid in keyword_ids]
         ordered = self._apply_pins(ordered, pinned, query, keyword_ids[:10])
         page = ordered[offset : offset + limit]
-        results = self._results(page, query, lists)
+        results = self._results(page, query, lists, extra_words=list(corrections.values()))
         return SearchResponse(
             query=query.text,
             mode=ran,
@@ -288,7 +285,12 @@ class SearchService:
         return head + [entry for entry in ordered if entry[0] not in pin_ids]
 
     def _results(
-        self, page: list[tuple[str, float, dict]], query: ParsedQuery, lists: dict
+        self,
+        page: list[tuple[str, float, dict]],
+        query: ParsedQuery,
+        lists: dict,
+        *,
+        extra_words: Sequence[str] = (),
     ) -> list[dict]:
         if not page:
             return []
@@ -296,6 +298,7 @@ class SearchService:
             stored = get_stored(conn, [pid for pid, _, _ in page])
         stem = self.keyword_index().stem
         words = [w for w in query.positive_words if w.lower() not in STOPWORDS]
+        words += extra_words
         results = []
         for paper_id, score, ranks in page:
             if paper_id not in stored:  # removed since the index was refreshed
