@@ -21,8 +21,12 @@ from pathlib import Path
 import numpy as np
 import sqlalchemy as sa
 
-from paperfeed.errors import ModelUnavailable
-from paperfeed.search.embedder import DEFAULT_MODEL, embedded_text, resolve_model_path
+from paperfeed.search.embedder import (
+    DEFAULT_MODEL,
+    embedded_text,
+    load_sentence_transformer,
+    resolve_model_path,
+)
 
 log = logging.getLogger(__name__)
 
@@ -46,13 +50,11 @@ def ensure_fast_model(
 
 
 def distill(base_model_path: str, out_dir: Path, *, corpus: list[str] = ()) -> None:
-    try:
-        import torch
-        from sentence_transformers import SentenceTransformer
-        from sentence_transformers.sentence_transformer.modules import StaticEmbedding
-    except ImportError as exc:
-        raise ModelUnavailable(f"distilling needs sentence-transformers and torch: {exc}") from exc
-    base = SentenceTransformer(base_model_path, device="cpu")
+    base = load_sentence_transformer(base_model_path)
+    import torch
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers.sentence_transformer.modules import StaticEmbedding
+
     transformer = base[0].auto_model
     tokenizer = base.tokenizer
     vocab = tokenizer.get_vocab()

@@ -73,7 +73,7 @@ class Embedder:
             return self._model
         with self._lock:
             if self._model is None:
-                self._model = _load_sentence_transformer(self.path)
+                self._model = load_sentence_transformer(self.path)
                 if self._max_seq_length:
                     self._model.max_seq_length = self._max_seq_length
         return self._model
@@ -95,7 +95,7 @@ class Embedder:
         return np.asarray(vectors, dtype=np.float32)
 
 
-def _load_sentence_transformer(path: str):  # noqa: ANN202
+def load_sentence_transformer(path: str):  # noqa: ANN202
     if os.path.isdir(path):
         # A local folder needs nothing from the network; say so, so that nothing is tried.
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
