@@ -12,6 +12,7 @@ from paperfeed.errors import InvalidInput, NotFound
 from paperfeed.ingest.normalize import looks_like_arxiv_id, parse_arxiv_id
 from paperfeed.models import StoredPaper
 from paperfeed.storage import ingest_runs, papers, signals
+from paperfeed.storage.db import writing
 
 MAX_PAGE_SIZE = 1000
 
@@ -81,6 +82,15 @@ def list_papers(engine: sa.Engine, *, limit: int = 20, offset: int = 0) -> list[
         page = papers.list_newest(conn, limit=limit, offset=offset)
         latest = signals.latest_values(conn, [s.paper.id for s in page])
     return [paper_dict(s, latest.get(s.paper.id)) for s in page]
+
+
+def remove_papers(engine: sa.Engine, raw_ids: list[str]) -> list[str]:
+    """Remove papers by id; returns the ids removed. Search indexes notice on their next sync."""
+    ids = [canonical_id(raw) for raw in raw_ids]
+    with writing(engine) as conn:
+        found = list(papers.get_stored(conn, ids))
+        papers.delete_papers(conn, found)
+    return found
 
 
 def stats(engine: sa.Engine) -> dict:

@@ -61,6 +61,18 @@ def papers_list(app, limit, offset, as_json) -> None:  # noqa: ANN001
         click.echo(f"{day}  {paper['id']:<22} {paper['title'][:90]}")
 
 
+@papers_group.command("remove")
+@click.argument("paper_ids", nargs=-1, required=True)
+@click.pass_obj
+def papers_remove(app, paper_ids) -> None:  # noqa: ANN001
+    """Remove papers (with their signals and vectors) from the database."""
+    removed = catalog.remove_papers(app.services().engine, list(paper_ids))
+    click.echo(f"removed {len(removed)} of {len(paper_ids)} papers")
+    missing = [raw for raw in paper_ids if catalog.canonical_id(raw) not in removed]
+    if missing:
+        click.echo(f"not found: {' '.join(missing)}", err=True)
+
+
 @click.command("stats")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.pass_obj

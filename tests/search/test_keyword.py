@@ -1,0 +1,156 @@
+"""Keyword search through the real tantivy index, kept current from SQLite and PostgreSQL."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from paperfeed.storage.db import writing
+from paperfeed.storage.papers import delete_papers
+from tests.search.conftest import T0, add, change, ids, paper
+
+
+@pytest.fixture
+def corpus(engine):
+    add(
+        engine,
+        paper(
+            "2401.00001",
+            "Graph neural networks for molecules",
+            "We study message passing.",
+            authors=["Ada Lovelace"],
+            categories=["cs.LG"],
+            published_at=T0 - timedelta(days=30),
+        ),
+        paper(
+            "2401.00002",
+            "A survey of optimisation",
+            "Graph neural networks appear in passing.",
+            authors=["Alan Turing"],
+            categories=["math.OC"],
+            published_at=T0 - timedelta(days=10),
+        ),
+        paper(
+            "2401.00003",
+            "Chain of thought prompting",
+            "Reasoning step by step with a chain of thought.",
+            authors=["Grace Hopper", "Yann LeCun"],
+            categories=["cs.CL", "cs.AI"],
+            published_at=T0,
+        ),
+        paper(
+            "2401.00004",
+            "Thought experiments on chains",
+            "A chain, a thought, far apart: of no use.",
+            authors=["Ada Smith"],
+            categories=["cs.AI"],
+            published_at=T0 - timedelta(days=1),
+        ),
+        paper(
+            "2401.00005",
+            "Robots learn to grasp",
+            "Robotic grasping with reinforcement learning.",
+            authors=["Rodney Brooks"],
+            categories=["cs.RO"],
+            published_at=T0 - timedelta(days=5),
+        ),
+    )
+    return engine
+
+
+def keyword(search, text, **options):
+    return ids(search.search(text, mode="keyword", **options))
+
+
+def test_a_title_match_outranks_an_abstract_match(search, corpus):
+    assert keyword(search, "graph neural networks")[:2] == ["2401.00001", "2401.00002"]
+
+
+def test_a_quoted_phrase_needs_the_words_together(search, corpus):
+    assert keyword(search, '"chain of thought"') == ["2401.00003"]
+    assert set(keyword(search, "chain thought")) == {"2401.00003", "2401.00004"}
+
+
+def test_prefix_exclusion_author_and_category_operators(search, corpus):
+    assert set(keyword(search, "robot*")) == {"2401.00005"}
+    assert keyword(search, "thought -prompting") == ["2401.00004"]
+    assert keyword(search, 'author:"Yann LeCun"') == ["2401.00003"]
+    assert set(keyword(search, "author:ada")) == {"2401.00001", "2401.00004"}
+    assert keyword(search, "thought category:cs.CL") == ["2401.00003"]
+
+
+def test_filters_on_category_and_dates_and_sort_by_date(search, corpus):
+    assert keyword(search, "thought", categories=["cs.CL"]) == ["2401.00003"]
+    assert keyword(search, "graph", since=T0 - timedelta(days=20)) == ["2401.00002"]
+    assert keyword(search, "graph", until=T0 - timedelta(days=20)) == ["2401.00001"]
+    newest_first = keyword(search, "", categories=["cs.AI", "cs.RO"], sort="date")
+    assert newest_first == ["2401.00003", "2401.00004", "2401.00005"]
+
+
+def test_a_misspelt_word_is_searched_as_the_nearest_indexed_word(search, corpus):
+    response = search.search("reinforcment lerning robots", mode="keyword")
+    assert ids(response)[0] == "2401.00005"
+    assert any("“lerning”" in notice and "learning" in notice for notice in response.notices)
+    snippet = response.results[0]["snippet"]
+    highlighted = [snippet["text"][a:b].lower() for a, b in snippet["highlights"]]
+    assert "learning" in highlighted
+
+
+@pytest.mark.parametrize(
+    "hostile",
+    [
+        '"unbalanced',
+        "((( AND OR",
+        "\x00\x00",
+        "🤖🧠",
+        "x" * 10_000,
+        "-",
+        "author:",
+        "*",
+        "'; DROP TABLE papers; --",
+    ],
+)
+def test_hostile_queries_return_results_or_nothing_never_an_error(search, corpus, hostile):
+    for mode in ("keyword", "hybrid"):
+        response = search.search(hostile, mode=mode)
+        assert isinstance(response.results, list)
+    assert keyword(search, "graph") != []  # the database is intact
+
+
+def test_results_say_why_and_carry_a_highlighted_snippet(search, corpus):
+    result = search.search("message passing", mode="keyword").results[0]
+    assert result["id"] == "2401.00001"
+    assert result["why"]["keyword_rank"] == 1
+    text = result["snippet"]["text"]
+    assert [text[a:b] for a, b in result["snippet"]["highlights"]] == ["message", "passing"]
+
+
+def test_new_changed_and_removed_papers_are_seen_on_the_next_search(search, corpus):
+    assert keyword(search, "quantum") == []
+    later = T0 + timedelta(hours=1)
+    add(corpus, paper("2401.00006", "Quantum annealing", "Annealing on qubits."), at=later)
+    assert keyword(search, "quantum") == ["2401.00006"]
+    change(corpus, "2401.00006", later + timedelta(minutes=1), title="Classical annealing")
+    assert keyword(search, "quantum") == []
+    assert keyword(search, "classical") == ["2401.00006"]
+    with writing(corpus) as conn:
+        delete_papers(conn, ["2401.00006"])
+    assert keyword(search, "annealing") == []
+    assert search.keyword_index().doc_count == 5
+
+
+def test_a_deleted_index_folder_is_rebuilt_from_the_database(services, search, corpus):
+    assert keyword(search, "robots") == ["2401.00005"]
+    search.rebuild()
+    assert keyword(search, "robots") == ["2401.00005"]
+
+
+def test_bad_options_are_user_errors(search, corpus):
+    from paperfeed.errors import InvalidInput
+
+    for options in ({"mode": "fuzzy"}, {"limit": 0}, {"limit": 10_000}, {"sort": "random"}):
+        with pytest.raises(InvalidInput):
+            search.search("graph", **options)
+    with pytest.raises(InvalidInput, match="before"):
+        search.search(
+            "graph", since=datetime(2026, 1, 2, tzinfo=UTC), until=datetime(2026, 1, 1, tzinfo=UTC)
+        )
