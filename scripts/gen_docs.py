@@ -40,6 +40,7 @@ arxiv_min_interval_s = 3.0
 DEFAULT_TEXT = {
     "home": "`$XDG_DATA_HOME/paperfeed` or `~/.local/share/paperfeed`",
     "database_url": "`sqlite:///<home>/paperfeed.db`",
+    "index_dir": "`<home>/index`",
 }
 
 
