@@ -8,6 +8,7 @@ from starlette.responses import HTMLResponse, JSONResponse
 
 from paperfeed import catalog
 from paperfeed.errors import InvalidInput
+from paperfeed.web.search import similar_to_paper
 from paperfeed.web.templates import render
 
 PAGE_SIZE = 50
@@ -47,7 +48,8 @@ async def paper_page(request: Request) -> HTMLResponse | JSONResponse:
         paper = await run_in_threadpool(catalog.get_paper, _engine(request), paper_id[:-5])
         return JSONResponse(paper)
     paper = await run_in_threadpool(catalog.get_paper, _engine(request), paper_id)
-    return HTMLResponse(render("paper.html", request=request, paper=paper))
+    similar = await run_in_threadpool(similar_to_paper, request, paper["id"])
+    return HTMLResponse(render("paper.html", request=request, paper=paper, similar=similar))
 
 
 async def papers_api(request: Request) -> JSONResponse:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup, escape
 
 _ENV = Environment(
     loader=FileSystemLoader(Path(__file__).parent / "templates"),
@@ -12,6 +13,22 @@ _ENV = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+
+
+def highlight(snippet: dict) -> Markup:
+    """A search snippet with its highlighted ranges in <mark>; the text itself is escaped."""
+    text, parts, last = snippet.get("text", ""), [], 0
+    for start, end in snippet.get("highlights", []):
+        if start < last or end > len(text):
+            continue
+        parts.append(escape(text[last:start]))
+        parts.append(Markup("<mark>%s</mark>") % text[start:end])
+        last = end
+    parts.append(escape(text[last:]))
+    return Markup("").join(parts)
+
+
+_ENV.filters["highlight"] = highlight
 
 
 def render(name: str, **context: object) -> str:

@@ -1,0 +1,153 @@
+"""Handlers for search and similar papers: the /search page, its JSON twin and the API.
+
+All of them call SearchService.search / .similar, the functions the CLI calls too; the page
+and its twin render the same response dict.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlencode
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse
+
+from paperfeed import catalog
+from paperfeed.errors import InvalidInput, PaperfeedError
+from paperfeed.search.service import MAX_LIMIT, MAX_SEEDS, MODES, SORTS
+from paperfeed.web.templates import render
+
+log = logging.getLogger(__name__)
+
+PAGE_SIZE = 20
+MAX_QUERY_CHARS = 10_000
+
+
+def _search(request: Request):  # noqa: ANN202
+    return request.app.state.services.search()
+
+
+def _day(request: Request, name: str) -> datetime | None:
+    raw = request.query_params.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        return datetime.strptime(raw, "%Y-%m-%d").replace(tzinfo=UTC)
+    except ValueError:
+        raise InvalidInput(f"{name} must be a day written YYYY-MM-DD") from None
+
+
+def _choice(request: Request, name: str, choices: tuple[str, ...], default: str) -> str:
+    value = request.query_params.get(name) or default
+    if value not in choices:
+        raise InvalidInput(f"{name} must be one of {', '.join(choices)}")
+    return value
+
+
+def _int(request: Request, name: str, default: int, low: int, high: int) -> int:
+    raw = request.query_params.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise InvalidInput(f"{name} must be a whole number") from None
+    if not low <= value <= high:
+        raise InvalidInput(f"{name} must be between {low} and {high}")
+    return value
+
+
+def search_options(request: Request, *, default_limit: int) -> dict:
+    """The search form's fields, checked: q, mode, sort, category (repeatable), since, until."""
+    until = _day(request, "until")
+    limit = _int(request, "limit", default_limit, 1, MAX_LIMIT)
+    page = _int(request, "page", 1, 1, 500)
+    return {
+        "q": request.query_params.get("q", "")[:MAX_QUERY_CHARS],
+        "mode": _choice(request, "mode", MODES, "hybrid"),
+        "sort": _choice(request, "sort", SORTS, "relevance"),
+        "categories": [
+            c
+            for raw in request.query_params.getlist("category")
+            for c in re.split(r"[\s,]+", raw)
+            if c
+        ][:20],
+        "since": _day(request, "since"),
+        # The form's "until" is a day the user includes; the search takes an exclusive end.
+        "until": until + timedelta(days=1) if until else None,
+        "limit": limit,
+        "page": page,
+    }
+
+
+def run_search(request: Request, options: dict) -> dict:
+    """The one response dict the page, its twin and /api/search render."""
+    if not options["q"].strip() and not options["categories"]:
+        return {"query": "", "mode": options["mode"], "notices": [], "results": [], "took_ms": 0}
+    response = _search(request).search(
+        options["q"],
+        mode=options["mode"],
+        limit=options["limit"],
+        offset=(options["page"] - 1) * options["limit"],
+        categories=options["categories"],
+        since=options["since"],
+        until=options["until"],
+        sort=options["sort"],
+    )
+    return response.as_dict() | {"page": options["page"], "limit": options["limit"]}
+
+
+async def search_page(request: Request) -> HTMLResponse:
+    options = search_options(request, default_limit=PAGE_SIZE)
+    found = await run_in_threadpool(run_search, request, options)
+    form = {
+        "q": options["q"],
+        "mode": options["mode"],
+        "sort": options["sort"],
+        "category": " ".join(options["categories"]),
+        "since": request.query_params.get("since", ""),
+        "until": request.query_params.get("until", ""),
+    }
+    html = render(
+        "search.html",
+        request=request,
+        found=found,
+        form=form,
+        modes=MODES,
+        has_next=len(found["results"]) == options["limit"],
+        next_url=_page_url(request, options["page"] + 1),
+        previous_url=_page_url(request, options["page"] - 1),
+    )
+    return HTMLResponse(html)
+
+
+async def search_json(request: Request) -> JSONResponse:
+    options = search_options(request, default_limit=PAGE_SIZE)
+    return JSONResponse(await run_in_threadpool(run_search, request, options))
+
+
+def _page_url(request: Request, page: int) -> str:
+    params = [(k, v) for k, v in request.query_params.multi_items() if k != "page"]
+    return "/search?" + urlencode([*params, ("page", page)])
+
+
+async def similar_api(request: Request) -> JSONResponse:
+    """GET /api/similar?id=…&id=… (a reading list) or ?text=… (an abstract draft)."""
+    raw_ids = [i for i in request.query_params.getlist("id") if i.strip()][: MAX_SEEDS + 1]
+    text = request.query_params.get("text", "")[:MAX_QUERY_CHARS] or None
+    limit = _int(request, "limit", 10, 1, MAX_LIMIT)
+    ids = [catalog.canonical_id(raw) for raw in raw_ids]
+    response = await run_in_threadpool(_search(request).similar, ids, text=text, limit=limit)
+    return JSONResponse(response.as_dict())
+
+
+def similar_to_paper(request: Request, paper_id: str, limit: int = 5) -> list[dict]:
+    """The paper page's "similar papers" (by keywords until vectors exist); never an error."""
+    try:
+        return _search(request).similar([paper_id], limit=limit).results
+    except PaperfeedError as exc:
+        log.warning("similar papers unavailable paper_id=%s error=%s", paper_id, exc)
+        return []
