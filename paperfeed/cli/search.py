@@ -11,9 +11,7 @@ import click
 from paperfeed import catalog
 from paperfeed.cli.progress import ProgressDisplay
 from paperfeed.errors import InvalidInput
-from paperfeed.search.distill import ensure_fast_model
-from paperfeed.search.embedder import FAST_MODEL
-from paperfeed.search.indexing import embed_papers
+from paperfeed.search.indexing import update_search_indexes
 from paperfeed.search.service import MAX_LIMIT, MODES, SearchResponse
 from paperfeed.search.snippets import render_brackets
 
@@ -30,26 +28,19 @@ def index_command(app, model, limit, rebuild, as_json) -> None:  # noqa: ANN001
     """Embed new and changed papers and bring the search indexes up to date."""
     services = app.services()
     search = services.search(model=model)
-    if search.model == FAST_MODEL:
-        ensure_fast_model(search.fast_model_dir, services.engine, echo=_err)
-    if rebuild:
-        search.rebuild()
-    embedder = search.embedder()
-    if embedder is None:
-        raise InvalidInput(search.model_problem or "the embedding model cannot be loaded")
     display = ProgressDisplay(f"embedding ({search.model})", unit="papers")
     try:
-        report = embed_papers(
-            services.engine,
-            embedder,
+        report = update_search_indexes(
+            search,
             clock=services.clock,
             batch_size=services.settings.embed_batch_size,
             limit=limit,
+            rebuild=rebuild,
             on_progress=display,
+            echo=_err,
         )
     finally:
         display.close()
-    search.refresh(force=True, save=True)
     summary = report.as_dict() | {
         "keyword_index_papers": search.keyword_index().doc_count,
         "vector_index_papers": search.vector_index().size,
@@ -177,7 +168,8 @@ def _print_response(response: SearchResponse, offset: int) -> None:
         authors = ", ".join(result["authors"][:4]) + (
             " et al." if len(result["authors"]) > 4 else ""
         )
-        click.echo(f"   {result['id']} · {day} · {' '.join(result['categories'][:3])} · {authors}")
+        facts = [result["id"], day, " ".join(result["categories"][:3]), authors]
+        click.echo("   " + " · ".join(fact for fact in facts if fact))
         if result.get("snippet"):
             click.echo(f"   {render_brackets(result['snippet'])}")
         click.echo(f"   {_why(result['why'])}")

@@ -28,13 +28,38 @@ def serve_command(app, host, port) -> None:  # noqa: ANN001
     _serve(app, host, port)
 
 
+def _index_demo(services) -> None:  # noqa: ANN001
+    """Make the demo searchable; without a model, search still works by keywords."""
+    from paperfeed.errors import ModelUnavailable
+    from paperfeed.search.indexing import update_search_indexes
+
+    search = services.search()
+    display = ProgressDisplay(f"embedding ({search.model})", unit="papers")
+    try:
+        report = update_search_indexes(
+            search,
+            clock=services.clock,
+            on_progress=display,
+            echo=lambda m: click.echo(m, err=True),
+        )
+    except ModelUnavailable as exc:
+        search.refresh(force=True, save=True)
+        click.echo(f"semantic search is off ({exc}); keyword search works", err=True)
+        return
+    finally:
+        display.close()
+    click.echo(
+        f"search index: {report.embedded} papers embedded, {report.unchanged} unchanged", err=True
+    )
+
+
 @click.command("demo")
 @click.option("--host", help="Address to listen on [default 127.0.0.1].")
 @click.option("--port", type=int, help="Port to listen on [default 8000].")
-@click.option("--no-serve", is_flag=True, help="Only load the demo corpus.")
+@click.option("--no-serve", is_flag=True, help="Only load and index the demo corpus.")
 @click.pass_obj
 def demo_command(app, host, port, no_serve) -> None:  # noqa: ANN001
-    """Load the bundled demo corpus (idempotent), then run the web UI."""
+    """Load the bundled demo corpus (idempotent), index it for search, then run the web UI."""
     from paperfeed.ingest.demo import load_demo
 
     services = app.services(host=host, port=port)
@@ -50,5 +75,6 @@ def demo_command(app, host, port, no_serve) -> None:  # noqa: ANN001
             f"{report.signals} signals",
             err=True,
         )
+    _index_demo(services)
     if not no_serve:
         _serve(app, host, port)

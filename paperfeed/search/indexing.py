@@ -8,6 +8,7 @@ its signals or categories did) is marked checked without running the model.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -15,9 +16,14 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from paperfeed.search.embedder import Embedder, embedded_text, text_hash
+from paperfeed.errors import ModelUnavailable
+from paperfeed.search.distill import ensure_fast_model
+from paperfeed.search.embedder import FAST_MODEL, Embedder, embedded_text, text_hash
+from paperfeed.search.service import SearchService
 from paperfeed.storage import embeddings
 from paperfeed.storage.db import writing
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -111,4 +117,37 @@ def embed_papers(
         if on_progress:
             on_progress(EmbedProgress(done, total, report))
     report.seconds = time.perf_counter() - started
+    return report
+
+
+def update_search_indexes(
+    search: SearchService,
+    *,
+    clock: Callable[[], datetime],
+    batch_size: int = 256,
+    limit: int | None = None,
+    rebuild: bool = False,
+    on_progress: Callable[[EmbedProgress], None] | None = None,
+    echo: Callable[[str], None] = log.info,
+) -> EmbedReport:
+    """`paperfeed index` and `paperfeed demo`: embed what needs it, then refresh both indexes.
+
+    The fast model is distilled first if it is the one configured and does not exist yet.
+    """
+    if search.model == FAST_MODEL:
+        ensure_fast_model(search.fast_model_dir, search.engine, echo=echo)
+    if rebuild:
+        search.rebuild()
+    embedder = search.embedder()
+    if embedder is None:
+        raise ModelUnavailable(search.model_problem or "the embedding model cannot be loaded")
+    report = embed_papers(
+        search.engine,
+        embedder,
+        clock=clock,
+        batch_size=batch_size,
+        limit=limit,
+        on_progress=on_progress,
+    )
+    search.refresh(force=True, save=True)
     return report
