@@ -153,6 +153,14 @@ SETTINGS: tuple[Setting, ...] = (
         _not_negative,
     ),
     Setting(
+        "trending_half_life_h",
+        float,
+        0.0,
+        "Trending time decay: engagement counts half after this many hours; 0 means half "
+        "the window (12 h for day, 3.5 days for week, 15 days for month).",
+        _not_negative,
+    ),
+    Setting(
         "arxiv_oai_endpoint",
         str,
         "https://oaipmh.arxiv.org/oai",

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
@@ -18,6 +18,7 @@ from paperfeed.ingest.http import PoliteClient
 from paperfeed.ingest.run import now_utc
 from paperfeed.search.service import SearchService
 from paperfeed.storage.db import connect, ensure_schema
+from paperfeed.trending.service import trending
 
 
 @dataclass
@@ -43,6 +44,12 @@ class Services:
             ef_search=self.settings.hnsw_ef_search,
             refresh_s=self.settings.search_refresh_s,
         )
+
+    def trending(self, **options) -> dict:  # noqa: ANN003
+        """The trending list as of this clock's now, with the configured half-life."""
+        hours = self.settings.trending_half_life_h
+        half_life = timedelta(hours=hours) if hours else None
+        return trending(self.engine, now=self.clock(), half_life=half_life, **options)
 
     def http_client(self, min_interval_s: float) -> PoliteClient:
         return PoliteClient(

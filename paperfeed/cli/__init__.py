@@ -18,6 +18,7 @@ from paperfeed.cli.ingest import ingest_group
 from paperfeed.cli.papers import config_command, papers_group, stats_command
 from paperfeed.cli.search import index_command, search_command, similar_command
 from paperfeed.cli.serve import demo_command, serve_command
+from paperfeed.cli.trending import trending_group
 from paperfeed.errors import PaperfeedError
 
 
@@ -46,6 +47,7 @@ cli.add_command(papers_group)
 cli.add_command(index_command)
 cli.add_command(search_command)
 cli.add_command(similar_command)
+cli.add_command(trending_group)
 cli.add_command(stats_command)
 cli.add_command(config_command)
 cli.add_command(serve_command)

@@ -41,11 +41,29 @@ def get_paper(conn: sa.Connection, paper_id: str) -> StoredPaper:
     return _stored_from_row(row)
 
 
-def list_newest(conn: sa.Connection, *, limit: int, offset: int = 0) -> list[StoredPaper]:
-    """Papers newest first: by publication time, then by when paperfeed first saw them."""
+def list_newest(
+    conn: sa.Connection,
+    *,
+    limit: int,
+    offset: int = 0,
+    category: str | None = None,
+    published_before: datetime | None = None,
+) -> list[StoredPaper]:
+    """Papers newest first (by publication time, then by when paperfeed first saw them),
+    optionally only those listed in one category or published before a time."""
+    query = sa.select(papers)
+    if published_before is not None:
+        query = query.where(papers.c.published_at < published_before)
+    if category:
+        query = query.where(
+            papers.c.id.in_(
+                sa.select(paper_categories.c.paper_id).where(
+                    paper_categories.c.category == category
+                )
+            )
+        )
     query = (
-        sa.select(papers)
-        .order_by(
+        query.order_by(
             papers.c.published_at.desc().nulls_last(),
             papers.c.first_seen_at.desc(),
             papers.c.id.desc(),

@@ -151,3 +151,36 @@ embeddings = sa.Table(
     sa.PrimaryKeyConstraint("model", "paper_id"),
     sa.Index("ix_embeddings_model_embedded_at", "model", "embedded_at"),
 )
+
+# A day's trending list, frozen once taken: "trending on 2026-03-01" never changes afterwards.
+# One edition row per (day, window, category) says the list was taken (even when empty);
+# its entries hold the ranked papers with the parts of their scores.
+trending_editions = sa.Table(
+    "trending_editions",
+    metadata,
+    sa.Column("day", sa.Date, nullable=False),
+    sa.Column("time_window", sa.String(8), nullable=False),
+    sa.Column("category", sa.String(64), nullable=False),  # "" for all categories
+    sa.Column("basis", sa.String(16), nullable=False),  # "engagement" or "newest"
+    sa.Column("note", sa.Text),
+    sa.Column("taken_at", UtcDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint("day", "time_window", "category"),
+)
+
+trending_entries = sa.Table(
+    "trending_entries",
+    metadata,
+    sa.Column("day", sa.Date, nullable=False),
+    sa.Column("time_window", sa.String(8), nullable=False),
+    sa.Column("category", sa.String(64), nullable=False),
+    sa.Column("position", sa.Integer, nullable=False),
+    sa.Column("paper_id", sa.String(64), nullable=False),  # no foreign key: the past stays
+    sa.Column("score", sa.Float, nullable=False),
+    sa.Column("parts", sa.Text, nullable=False),  # JSON list of score parts
+    sa.PrimaryKeyConstraint("day", "time_window", "category", "position"),
+    sa.ForeignKeyConstraint(
+        ["day", "time_window", "category"],
+        ["trending_editions.day", "trending_editions.time_window", "trending_editions.category"],
+        ondelete="CASCADE",
+    ),
+)
