@@ -72,16 +72,27 @@ def get_paper(engine: sa.Engine, raw_id: str) -> dict:
     return paper_dict(stored, latest)
 
 
-def list_papers(engine: sa.Engine, *, limit: int = 20, offset: int = 0) -> list[dict]:
-    """Papers newest first."""
+def list_papers(
+    engine: sa.Engine, *, limit: int = 20, offset: int = 0, category: str | None = None
+) -> list[dict]:
+    """Papers newest first, optionally only those listed in one category."""
     if not 1 <= limit <= MAX_PAGE_SIZE:
         raise InvalidInput(f"limit must be between 1 and {MAX_PAGE_SIZE}")
     if offset < 0:
         raise InvalidInput("offset must be 0 or more")
     with engine.connect() as conn:
-        page = papers.list_newest(conn, limit=limit, offset=offset)
+        page = papers.list_newest(conn, limit=limit, offset=offset, category=category or None)
         latest = signals.latest_values(conn, [s.paper.id for s in page])
     return [paper_dict(s, latest.get(s.paper.id)) for s in page]
+
+
+def list_categories(engine: sa.Engine) -> list[dict]:
+    """Categories with their paper counts, most papers first."""
+    with engine.connect() as conn:
+        return [
+            {"category": category, "papers": count}
+            for category, count in papers.count_by_category(conn)
+        ]
 
 
 def remove_papers(engine: sa.Engine, raw_ids: list[str]) -> list[str]:

@@ -78,6 +78,18 @@ def count_papers(conn: sa.Connection) -> int:
     return conn.execute(sa.select(sa.func.count()).select_from(papers)).scalar_one()
 
 
+def count_by_category(conn: sa.Connection, *, limit: int = 200) -> list[tuple[str, int]]:
+    """Categories with how many papers list them, most papers first."""
+    count = sa.func.count().label("papers")
+    query = (
+        sa.select(paper_categories.c.category, count)
+        .group_by(paper_categories.c.category)
+        .order_by(count.desc(), paper_categories.c.category)
+        .limit(limit)
+    )
+    return [(category, papers) for category, papers in conn.execute(query)]
+
+
 def count_by_source(conn: sa.Connection) -> dict[str, int]:
     """How many papers each source's metadata is current for."""
     query = sa.select(papers.c.metadata_source, sa.func.count()).group_by(papers.c.metadata_source)

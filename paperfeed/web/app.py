@@ -6,17 +6,30 @@ render. Each HTML page has a JSON twin built from the same dict, so the two cann
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from starlette.applications import Starlette
-from starlette.routing import Route
+from starlette.middleware import Middleware
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
 
 from paperfeed.services import Services
-from paperfeed.web import pages, search
+from paperfeed.web import pages, search, trending
 from paperfeed.web.errors import EXCEPTION_HANDLERS
+from paperfeed.web.security import SecurityHeaders
+
+STATIC_DIR = Path(__file__).parent / "static"
 
 
 def create_app(services: Services) -> Starlette:
     routes = [
-        Route("/", pages.home_page, name="home"),
+        Route("/", trending.home_page, name="home"),
+        Route("/trending.json", trending.trending_json, name="trending_json"),
+        Route("/new", trending.new_page, name="new"),
+        Route("/new.json", trending.new_json, name="new_json"),
+        Route("/categories", trending.categories_page, name="categories"),
+        Route("/categories.json", trending.categories_json, name="categories_json"),
+        Route("/categories/{category}", trending.category_page, name="category"),
         Route("/search", search.search_page, name="search"),
         Route("/search.json", search.search_json, name="search_json"),
         Route("/papers/{paper_id:path}", pages.paper_page, name="paper"),
@@ -24,9 +37,16 @@ def create_app(services: Services) -> Starlette:
         Route("/api/papers/{paper_id:path}", pages.paper_api, name="paper_api"),
         Route("/api/search", search.search_json, name="search_api"),
         Route("/api/similar", search.similar_api, name="similar_api"),
+        Route("/api/trending", trending.trending_json, name="trending_api"),
+        Route("/api/categories", trending.categories_json, name="categories_api"),
         Route("/api/stats", pages.stats_api, name="stats_api"),
         Route("/healthz", pages.health_check, name="healthz"),
+        Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ]
-    app = Starlette(routes=routes, exception_handlers=EXCEPTION_HANDLERS)
+    app = Starlette(
+        routes=routes,
+        exception_handlers=EXCEPTION_HANDLERS,
+        middleware=[Middleware(SecurityHeaders)],
+    )
     app.state.services = services
     return app

@@ -11,8 +11,6 @@ from paperfeed.errors import InvalidInput
 from paperfeed.web.search import similar_to_paper
 from paperfeed.web.templates import render
 
-PAGE_SIZE = 50
-
 
 def _engine(request: Request):  # noqa: ANN202
     return request.app.state.services.engine
@@ -29,17 +27,6 @@ def _int_param(request: Request, name: str, default: int, low: int, high: int) -
     if not low <= value <= high:
         raise InvalidInput(f"{name} must be between {low} and {high}")
     return value
-
-
-async def home_page(request: Request) -> HTMLResponse:
-    page = _int_param(request, "page", 1, 1, 10_000)
-    papers = await run_in_threadpool(
-        catalog.list_papers, _engine(request), limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
-    )
-    html = render(
-        "home.html", request=request, papers=papers, page=page, has_next=len(papers) == PAGE_SIZE
-    )
-    return HTMLResponse(html)
 
 
 async def paper_page(request: Request) -> HTMLResponse | JSONResponse:

@@ -65,13 +65,64 @@ def live(services, tmp_path):
     server.stop()
 
 
-def test_home_lists_newest_papers_first_with_links_to_paper_pages(live):
-    page = httpx.get(live.url + "/")
+def test_new_lists_newest_papers_first_with_links_to_paper_pages(live):
+    page = httpx.get(live.url + "/new")
     assert page.status_code == 200
     html = page.text
     assert html.index("Newer") < html.index("Older paper") < html.index("An old-style id")
     assert 'href="/papers/2401.00001"' in html
     assert "42 upvotes" in html
+    twin = httpx.get(live.url + "/new.json").json()
+    assert [p["id"] for p in twin["papers"]] == ["2402.00002", "2401.00001", "hep-th/9901001"]
+    in_cl = httpx.get(live.url + "/new.json", params={"category": "cs.CL"}).json()
+    assert [p["id"] for p in in_cl["papers"]] == ["2401.00001"]
+
+
+def test_home_shows_trending_with_why_and_a_note_when_engagement_is_old(live):
+    page = httpx.get(live.url + "/")
+    assert page.status_code == 200
+    assert "Trending" in page.text
+    # The only engagement (42 upvotes on 2026-03-01) is older than a day: shown as of then.
+    assert "the newest engagement on record" in page.text
+    assert "+42 upvotes on Hugging Face in 24 h" in page.text
+    twin = httpx.get(live.url + "/trending.json").json()
+    assert twin == httpx.get(live.url + "/api/trending").json()
+    assert [p["id"] for p in twin["papers"]] == ["2402.00002"]
+    assert twin["papers"][0]["trending"]["parts"][0]["gained"] == 42
+
+
+def test_category_pages_list_categories_and_their_trending(live):
+    listed = httpx.get(live.url + "/api/categories").json()
+    assert listed == {"categories": [{"category": "cs.CL", "papers": 1}]}
+    assert 'href="/categories/cs.CL"' in httpx.get(live.url + "/categories").text
+    page = httpx.get(live.url + "/categories/cs.CL")
+    assert page.status_code == 200 and "Trending in cs.CL" in page.text
+    twin = httpx.get(live.url + "/categories/cs.CL.json").json()
+    assert twin["category"] == "cs.CL" and twin["basis"] == "newest"
+    assert [p["id"] for p in twin["papers"]] == ["2401.00001"]
+
+
+def test_every_page_carries_a_strict_content_security_policy(live):
+    for path in ("/", "/new", "/papers/2401.00001", "/search?q=paper", "/api/trending"):
+        policy = httpx.get(live.url + path).headers["content-security-policy"]
+        assert "script-src 'self'" in policy and "default-src 'none'" in policy, path
+    css = httpx.get(live.url + "/static/paperfeed.css")
+    assert css.status_code == 200 and "text/css" in css.headers["content-type"]
+    assert "<style" not in httpx.get(live.url + "/").text
+
+
+def test_trending_refuses_bad_parameters_in_the_one_error_shape(live):
+    bad = httpx.get(live.url + "/api/trending", params={"window": "year"})
+    assert bad.status_code == 400
+    assert bad.json() == {
+        "ok": False,
+        "error": "window must be one of day, week, month",
+        "status": 400,
+    }
+    future = httpx.get(live.url + "/api/trending", params={"date": "2999-01-01"})
+    assert future.status_code == 400 and "has not happened yet" in future.json()["error"]
+    hostile = httpx.get(live.url + "/", params={"category": "<script>"})
+    assert hostile.status_code == 400 and "<script>" not in hostile.text
 
 
 def test_paper_page_shows_the_paper_with_hostile_text_escaped(live):
