@@ -40,6 +40,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / "bench" / ".work"
 SOURCE_DIR = ROOT.parent / "shared" / "data" / "C_arxiv_metadata_corpus"
+HF_DIR = ROOT.parent / "shared" / "data" / "B_hf_daily_papers"
 SEED = 20260301
 SAMPLE_SIZE = 10_000
 TARGETS = 125
@@ -49,6 +50,7 @@ MIN_DF = 3  # a word in fewer papers is a coined name, which makes the query too
 MAX_DF_SHARE = 0.05
 TOPICAL_DF_SHARE = 0.10
 FRAGMENT_WORDS = 14
+MIN_DESCRIBED_WORDS = 8
 
 _WORD = re.compile(r"[a-z][a-z0-9\-]*[a-z0-9]")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z])")
@@ -341,10 +343,51 @@ def build(out_dir: Path, *, corpus: str = "sample", seed: int = SEED) -> Path:
     targets = rng.sample(eligible, TARGETS)
     queries = make_queries(targets, QueryMaker(sample, rng))
 
+    _write(out_dir, records if corpus == "full" else sample, queries)
+    return out_dir
+
+
+def build_described(out_dir: Path, *, seed: int = SEED) -> Path:
+    """The "described" collection: the same 10,000-paper sample, and for each sample paper that
+    Hugging Face summarised, its AI summary with every title word removed as the query.
+
+    A summary is written in other words than the abstract ("PC Agent-E framework improves data
+    efficiency … through enhanced trajectory synthesis"); without the title's words (its coined
+    name included) it reads like a person describing a paper whose name they forgot.
+    """
+    records = read_records()
+    rng = random.Random(seed)
+    sample = sorted(rng.sample(records, SAMPLE_SIZE), key=lambda r: r.paper_id)
+    in_sample = {r.paper_id: r for r in sample}
+    queries = []
+    for path in sorted(HF_DIR.glob("*.jsonl.gz")):
+        with gzip.open(path, "rt", encoding="utf-8") as lines:
+            for line in lines:
+                for entry in json.loads(line).get("response") or []:
+                    paper = entry.get("paper") if isinstance(entry, dict) else None
+                    if not isinstance(paper, dict) or paper.get("id") not in in_sample:
+                        continue
+                    summary = paper.get("ai_summary")
+                    if not isinstance(summary, str):
+                        continue
+                    title_words = set(words(in_sample[paper["id"]].title))
+                    kept = [w for w in summary.split() if not set(words(w)) & title_words]
+                    if len(words(" ".join(kept))) >= MIN_DESCRIBED_WORDS:
+                        queries.append((paper["id"], " ".join(kept)))
+    queries = sorted(dict(queries).items())  # one query per paper
+    _write(
+        out_dir,
+        sample,
+        [(f"d{n:04d}", "described", text, pid) for n, (pid, text) in enumerate(queries)],
+    )
+    return out_dir
+
+
+def _write(out_dir: Path, corpus: list[Record], queries: list[tuple[str, str, str, str]]) -> None:
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "qrels").mkdir(exist_ok=True)
     with (out_dir / "corpus.jsonl").open("w", encoding="utf-8") as out:
-        for record in records if corpus == "full" else sample:
+        for record in corpus:
             out.write(json.dumps(record.beir_doc(), ensure_ascii=False) + "\n")
     with (out_dir / "queries.jsonl").open("w", encoding="utf-8") as out:
         for query_id, style, text, _ in queries:
@@ -354,7 +397,6 @@ def build(out_dir: Path, *, corpus: str = "sample", seed: int = SEED) -> Path:
         out.write("query-id\tcorpus-id\tscore\n")
         for query_id, _, _, answer in queries:
             out.write(f"{query_id}\t{answer}\t1\n")
-    return out_dir
 
 
 def default_dir(corpus: str) -> Path:
@@ -364,10 +406,16 @@ def default_dir(corpus: str) -> Path:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--corpus", choices=("sample", "full"), default="sample")
+    parser.add_argument(
+        "--described", action="store_true", help="build the described-10k collection instead"
+    )
     parser.add_argument("--out", type=Path, help="default: bench/.work/known-item-10k or -83k")
     parser.add_argument("--seed", type=int, default=SEED)
     args = parser.parse_args()
-    out = build(args.out or default_dir(args.corpus), corpus=args.corpus, seed=args.seed)
+    if args.described:
+        out = build_described(args.out or WORK / "described-10k", seed=args.seed)
+    else:
+        out = build(args.out or default_dir(args.corpus), corpus=args.corpus, seed=args.seed)
     print(f"wrote {out}")
 
 

@@ -1,15 +1,17 @@
 """Search quality: nDCG@10, recall@100 and MRR for each mode and model on judged collections.
 
-    .venv/bin/python bench/search_quality.py                    # the in-repo known-item set
+    .venv/bin/python bench/search_quality.py                    # the in-repo collections
     .venv/bin/python bench/search_quality.py --collection DIR   # any BEIR-layout collection
     .venv/bin/python bench/search_quality.py --models fast      # one model only
 
 A collection is a folder in the BEIR layout: `corpus.jsonl` ({"_id", "title", "text",
 "metadata"?}), `queries.jsonl` ({"_id", "text", "metadata"?}) and `qrels/test.tsv` (query-id,
 corpus-id, score; graded scores count as graded gains). Without --collection the known-item
-collection of bench/known_item.py is built (once) from the real arXiv corpus and used.
+and described collections of bench/known_item.py are built (once) from the real arXiv corpus
+and Hugging Face's summaries, and used.
 
-Each collection is loaded into its own SQLite database under bench/.work/quality/, embedded
+Each corpus is loaded into its own SQLite database under bench/.work/quality/ (collections
+sharing a corpus file share the database and its vectors), embedded
 with each model (incrementally: a rerun embeds nothing), and every query is run through
 SearchService.search — the function the CLI, web pages and API call — in each mode at depth
 100. Per-style figures are printed when queries carry metadata.style. Results are also written
@@ -19,6 +21,7 @@ as JSON beside the database, for docs/ranking.md.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import math
 import sys
@@ -201,7 +204,8 @@ def evaluate(collection: Path, models: list[str]) -> list[dict]:
     to_beir = {paper_id_for(str(d["_id"])): str(d["_id"]) for d in corpus}
     styles = {str(q["_id"]): (q.get("metadata") or {}).get("style") for q in queries}
 
-    work = WORK / collection.name
+    digest = hashlib.sha256((collection / "corpus.jsonl").read_bytes()).hexdigest()[:12]
+    work = WORK / f"corpus-{digest}"
     work.mkdir(parents=True, exist_ok=True)
     engine = connect(f"sqlite:///{work / 'paperfeed.db'}")
     ensure_schema(engine, auto_migrate=True)
@@ -230,7 +234,7 @@ def evaluate(collection: Path, models: list[str]) -> list[dict]:
             rows.append(row)
             print_row(row)
     engine.dispose()
-    (work / "results.json").write_text(json.dumps(rows, indent=2))
+    (WORK / f"results-{collection.name}.json").write_text(json.dumps(rows, indent=2))
     return rows
 
 
@@ -287,10 +291,13 @@ def main() -> None:
     args = parser.parse_args()
     collections = args.collection or []
     if not collections:
-        default = known_item.default_dir("sample")
-        if not (default / "qrels" / "test.tsv").exists():
-            known_item.build(default)
-        collections = [default]
+        known = known_item.default_dir("sample")
+        if not (known / "qrels" / "test.tsv").exists():
+            known_item.build(known)
+        described = known_item.WORK / "described-10k"
+        if not (described / "qrels" / "test.tsv").exists():
+            known_item.build_described(described)
+        collections = [known, described]
     models = [m.strip() for m in args.models.split(",") if m.strip()]
     rows = []
     for collection in collections:

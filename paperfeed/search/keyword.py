@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import math
 import os
 import shutil
 from collections.abc import Callable
@@ -105,6 +106,9 @@ class KeywordHit:
 class KeywordResult:
     hits: list[KeywordHit]
     corrected: dict[str, str]  # misspelt word -> the indexed word searched instead
+    # What a paper matching every scored word once, in title and abstract, would score: the
+    # scale that says how much of the query a hit matched (search.fusion).
+    full_match_score: float = 0.0
 
 
 class KeywordIndex:
@@ -244,7 +248,8 @@ class KeywordIndex:
     ) -> KeywordResult:
         searcher = self._index.searcher()
         corrected: dict[str, str] = {}
-        scored = self._text_query(query, searcher, corrected)
+        stems: list[str] = []
+        scored = self._text_query(query, searcher, corrected, stems)
         clauses: list[tuple[tantivy.Occur, tantivy.Query]] = []
         if scored is not None:
             clauses.append((tantivy.Occur.Must, scored))
@@ -273,6 +278,7 @@ class KeywordIndex:
         return KeywordResult(
             [KeywordHit(searcher.doc(address)["id"][0], float(score)) for score, address in hits],
             corrected,
+            _full_match_score(searcher, stems),
         )
 
     def matching(self, paper_ids: list[str], query: ParsedQuery, filters: Filters) -> set[str]:
@@ -306,7 +312,11 @@ class KeywordIndex:
         return stems[0] if stems else word.lower()
 
     def _text_query(
-        self, query: ParsedQuery, searcher: tantivy.Searcher, corrected: dict[str, str]
+        self,
+        query: ParsedQuery,
+        searcher: tantivy.Searcher,
+        corrected: dict[str, str],
+        stems_used: list[str],
     ) -> tantivy.Query | None:
         """The scored part: plain words (OR), prefixes, then phrases and authors (required)."""
         should: list[tuple[tantivy.Occur, tantivy.Query]] = []
@@ -322,12 +332,14 @@ class KeywordIndex:
                 correction = _closest_term(searcher, word.lower(), stem, self.stem)
                 if correction is not None:
                     corrected[word], stem = correction
+            stems_used.append(stem)
             should.append((tantivy.Occur.Should, self._term_anywhere(stem, word)))
         for prefix in query.prefixes:
             should.append((tantivy.Occur.Should, self._prefix(prefix)))
         must: list[tuple[tantivy.Occur, tantivy.Query]] = []
         for phrase in query.phrases:
             must.append((tantivy.Occur.Must, self._words_anywhere(phrase)))
+            stems_used.extend(s for w in phrase for s in self._stems(w))
         for name in query.authors:
             must.append((tantivy.Occur.Must, self._author(name)))
         if not should and not must:
@@ -528,6 +540,23 @@ def _edit_distance(a: str, b: str) -> int:
                 current[j] = min(current[j], previous2[j - 2] + 1)
         previous2, previous = previous, current
     return previous[-1]
+
+
+def _full_match_score(searcher: tantivy.Searcher, stems: list[str]) -> float:
+    """BM25 of a paper holding each stem once, in its title and its abstract, at average length.
+
+    At tf = 1 and average length, BM25's term score is exactly its idf, so this is the sum of
+    the fields' idfs (the title's boosted). Stems no paper holds add nothing: no hit can match
+    them either way.
+    """
+    total = searcher.num_docs
+    score = 0.0
+    for stem in dict.fromkeys(stems):
+        for field_name, boost in (("title", TITLE_BOOST), ("abstract", 1.0)):
+            docs = searcher.doc_freq(field_name, stem)
+            if docs:
+                score += boost * math.log(1 + (total - docs + 0.5) / (docs + 0.5))
+    return score
 
 
 def _boost(query: tantivy.Query, boost: float) -> tantivy.Query:

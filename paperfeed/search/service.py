@@ -6,7 +6,7 @@ embedding model, keeps the indexes current from the database, and answers:
   (its keyword and semantic ranks) and a highlighted snippet;
 - `similar(ids=…, text=…)`: nearest neighbours of papers or of a pasted text.
 
-Hybrid fuses the keyword and semantic lists by reciprocal rank (search.fusion). An exact arXiv
+Hybrid fuses the keyword and semantic scores (search.fusion). An exact arXiv
 id or exact title is pinned first. When the model cannot be loaded or no vectors exist yet,
 results come from keywords alone with a notice saying so. docs/ranking.md explains it all.
 """
@@ -22,11 +22,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+import numpy as np
 import sqlalchemy as sa
 
 from paperfeed.errors import InvalidInput, ModelUnavailable
 from paperfeed.search.embedder import Embedder, resolve_model_path
-from paperfeed.search.fusion import reciprocal_rank_fusion
+from paperfeed.search.fusion import Fused, reciprocal_rank_fusion, score_fusion
 from paperfeed.search.keyword import STOPWORDS, Filters, KeywordIndex
 from paperfeed.search.query import ParsedQuery, parse, words_of
 from paperfeed.search.snippets import make_snippet
@@ -180,38 +181,45 @@ class SearchService:
         depth = max(FUSION_DEPTH, offset + limit)
         pinned = self._pinned(query)
 
-        keyword_ids: list[str] = []
+        keyword_hits: list[tuple[str, float]] = []
+        full_match = 0.0
         corrections: dict[str, str] = {}
         if mode in ("hybrid", "keyword") or sort == "date":
             found = self.keyword_index().search(
                 query, limit=depth, filters=filters, sort="date" if sort == "date" else "relevance"
             )
-            keyword_ids = [hit.paper_id for hit in found.hits]
+            keyword_hits = [(hit.paper_id, hit.score) for hit in found.hits]
+            full_match = found.full_match_score
             corrections = found.corrected
             for word, correction in found.corrected.items():
                 notices.append(f"no paper contains “{word}”; searched for “{correction}” instead")
 
-        semantic_ids: list[str] = []
+        semantic = _Semantic()
         ran = mode
         if mode in ("hybrid", "semantic") and sort != "date" and query.free_text:
-            semantic_ids, problem = self._semantic(query, filters, depth)
-            if problem:
-                notices.append(problem)
+            semantic = self._semantic(query, filters, depth)
+            if semantic.problem:
+                notices.append(semantic.problem)
                 ran = "keyword"
                 if mode == "semantic":
-                    keyword_ids = [
-                        h.paper_id
+                    keyword_hits = [
+                        (h.paper_id, h.score)
                         for h in self.keyword_index()
                         .search(query, limit=depth, filters=filters)
                         .hits
                     ]
 
-        lists = {"keyword": keyword_ids, "semantic": semantic_ids}
+        keyword_ids = [pid for pid, _ in keyword_hits]
+        lists = {"keyword": keyword_ids, "semantic": [pid for pid, _ in semantic.hits]}
         if ran == "keyword":
             lists = {"keyword": keyword_ids}
+            fused = _ranked("keyword", keyword_hits)
         elif ran == "semantic":
-            lists = {"semantic": semantic_ids}
-        fused = reciprocal_rank_fusion(lists)
+            lists = {"semantic": lists["semantic"]}
+            fused = _ranked("semantic", semantic.hits)
+        else:
+            cosines = self._cosines(semantic, keyword_ids)
+            fused = score_fusion(keyword_hits, semantic.hits, cosines, full_match=full_match)
         ordered = [(f.paper_id, f.score, f.ranks) for f in fused]
         if sort == "date":
             ordered = [(pid, 0.0, {}) for pid in keyword_ids]
@@ -226,30 +234,36 @@ class SearchService:
             took_ms=(time.perf_counter() - started) * 1000,
         )
 
-    def _semantic(
-        self, query: ParsedQuery, filters: Filters, depth: int
-    ) -> tuple[list[str], str | None]:
+    def _semantic(self, query: ParsedQuery, filters: Filters, depth: int) -> _Semantic:
         vectors = self.vector_index()
         if vectors.size == 0:
-            return [], (
-                f"semantic search is off: no paper has a vector from model “{self.model}” yet "
-                "(run `paperfeed index`); showing keyword results"
+            return _Semantic(
+                problem=f"semantic search is off: no paper has a vector from model "
+                f"“{self.model}” yet (run `paperfeed index`); showing keyword results"
             )
         embedder = self.embedder()
         if embedder is None:
-            return [], (
-                f"semantic search is off: the embedding model cannot be loaded "
+            return _Semantic(
+                problem=f"semantic search is off: the embedding model cannot be loaded "
                 f"({self._embedder_error}); showing keyword results"
             )
         vector = embedder.encode([query.free_text])[0]
         constrained = filters.any or query.categories or query.excluded or query.phrases
         constrained = constrained or query.authors
         hits = vectors.search(vector, FILTERED_DEPTH if constrained else depth)
-        ids = [hit.paper_id for hit in hits]
         if constrained:
-            allowed = self.keyword_index().matching(ids, query, filters)
-            ids = [pid for pid in ids if pid in allowed]
-        return ids[:depth], None
+            allowed = self.keyword_index().matching([h.paper_id for h in hits], query, filters)
+            hits = [hit for hit in hits if hit.paper_id in allowed]
+        return _Semantic(vector, [(hit.paper_id, hit.similarity) for hit in hits[:depth]])
+
+    def _cosines(self, semantic: _Semantic, paper_ids: list[str]) -> dict[str, float]:
+        """Cosines of keyword hits the semantic list did not reach, from their stored vectors."""
+        if semantic.vector is None:
+            return {}
+        reached = {pid for pid, _ in semantic.hits}
+        missing = [pid for pid in paper_ids if pid not in reached]
+        stored = self.vector_index().vectors_of(missing)
+        return {pid: float(np.dot(vector, semantic.vector)) for pid, vector in stored.items()}
 
     def _pinned(self, query: ParsedQuery) -> tuple[str, str] | None:
         if query.arxiv_id is None:
@@ -397,6 +411,20 @@ class SearchService:
             notices=notices,
             took_ms=(time.perf_counter() - started) * 1000,
         )
+
+
+@dataclass
+class _Semantic:
+    """The semantic list of one search: the query vector, (id, cosine) hits, or a problem."""
+
+    vector: np.ndarray | None = None
+    hits: list[tuple[str, float]] = field(default_factory=list)
+    problem: str | None = None
+
+
+def _ranked(name: str, hits: list[tuple[str, float]]) -> list[Fused]:
+    """One list alone, in its own order, with its own scores."""
+    return [Fused(pid, score, {name: rank}) for rank, (pid, score) in enumerate(hits, start=1)]
 
 
 def _check_options(mode: str, limit: int, offset: int, sort: str) -> None:
