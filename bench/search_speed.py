@@ -824,7 +824,7 @@ def main() -> None:
     parser.add_argument("--reuse", action="store_true", help="reuse built databases and indexes")
     parser.add_argument("--minilm-papers", type=int, default=1_000, help="MiniLM throughput sample")
     parser.add_argument("--fast-baseline-texts", type=int, default=50_000)
-    parser.add_argument("--ef-sweep", default="64,128,256,512", help="ef_search values to sweep")
+    parser.add_argument("--ef-sweep", default="128,256,512,1024", help="ef_search values to sweep")
     parser.add_argument("--child", nargs=2, metavar=("KIND", "CONFIG"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:

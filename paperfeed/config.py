@@ -141,7 +141,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "hnsw_ef_search",
         int,
-        128,
+        512,
         "HNSW search breadth: higher finds more true nearest neighbours, a little slower.",
         _positive,
     ),

@@ -81,7 +81,7 @@ class SearchService:
         *,
         index_dir: Path,
         model: str,
-        ef_search: int = 128,
+        ef_search: int = 512,
         refresh_s: float = 5.0,
         embedder: Embedder | None = None,
     ) -> None:
