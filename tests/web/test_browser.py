@@ -1,0 +1,130 @@
+"""The web UI in a real browser against a live `paperfeed serve`: trending, search, a paper
+page, keyboard use, and hostile paper text that must neither run nor trip the CSP."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from tests.support.browser import ARGS, CHROMIUM, Watch
+from tests.support.live import LiveServer, cli_env, run_cli
+
+playwright = pytest.importorskip("playwright.sync_api", reason="install the test extras")
+
+INJECTION = "Automatic and Universal Prompt Injection Attacks against Large Language Models"
+HOSTILE = {
+    "arxiv_id": "2403.99999v1",
+    "title": 'Attack <img src=x onerror="alert(1)"> on x" onmouseover="alert(5)" models',
+    "authors": ["Mallory <script>alert(2)</script>"],
+    "abstract": "We show <script>alert('xss')</script> and "
+    '<a href="javascript:alert(3)">a link</a>; math $x^2$ \\href{javascript:alert(4)}{x}.',
+    "categories": ["cs.CR"],
+    "published_date": "2024-03-15 12:00:00 UTC",
+}
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory, test_data):
+    home = tmp_path_factory.mktemp("home")
+    env = cli_env(home)
+    papers = home / "papers.jsonl"
+    papers.write_text(
+        (test_data / "search" / "papers.jsonl").read_text() + json.dumps(HOSTILE) + "\n"
+    )
+    # Yesterday's Hugging Face day: upvotes make two papers trend.
+    day = (datetime.now(UTC) - timedelta(hours=20)).date().isoformat()
+    hf = home / "hf.jsonl"
+    hf.write_text(
+        json.dumps(
+            {
+                "date": day,
+                "response": [
+                    {"paper": {"id": "2403.04957", "title": INJECTION, "upvotes": 30}},
+                    {"paper": {"id": "2403.99999", "title": HOSTILE["title"], "upvotes": 12}},
+                ],
+            }
+        )
+        + "\n"
+    )
+    for path in (papers, hf):
+        loaded = run_cli("ingest", "file", str(path), env=env)
+        assert loaded.returncode == 0, loaded.stderr
+    server = LiveServer(env).wait_ready()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with playwright.sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context()
+    opened = context.new_page()
+    watch = Watch()
+    watch.attach(opened)
+    opened.watch = watch
+    yield opened
+    context.close()
+
+
+def test_trending_page_shows_why_papers_are_there(site, page):
+    page.goto(site.url + "/")
+    assert page.locator("h1").inner_text() == "Trending"
+    cards = page.locator("ol.papers > li")
+    assert cards.count() >= 2
+    first = cards.nth(0)
+    assert first.locator("h2 a").get_attribute("href") == "/papers/2403.04957"
+    assert "+30 upvotes on Hugging Face" in first.locator(".why").inner_text()
+    page.get_by_role("link", name="This week").click()
+    assert page.locator('a[aria-current="page"]').inner_text() == "This week"
+    assert "window=week" in page.url
+    assert not page.watch.console_errors
+
+
+def test_search_from_the_header_with_the_keyboard(site, page):
+    page.goto(site.url + "/")
+    page.keyboard.press("Tab")  # the skip link comes first
+    assert page.evaluate("document.activeElement.textContent") == "Skip to content"
+    page.get_by_label("Search papers").fill("prompt injection")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/search?q=prompt+injection")
+    results = page.locator("ol.papers > li")
+    assert results.count() >= 1
+    assert page.locator("mark").count() >= 1
+    # no vectors were made for this site: search says so and runs on keywords
+    assert "semantic search is off" in page.locator(".notice").first.inner_text()
+    results.first.locator("a").first.click()
+    assert page.url.startswith(site.url + "/papers/")
+    assert page.locator("article h1").count() == 1
+
+
+def test_hostile_paper_text_neither_runs_nor_trips_the_policy(site, page):
+    for path in ("/papers/2403.99999", "/", "/search?q=attack&mode=keyword", "/new"):
+        page.goto(site.url + path)
+        # the quotes-and-attribute payload survives ingest as text, and shows as text
+        assert page.get_by_text('onmouseover="alert(5)"').count() >= 1, path
+        page.get_by_text('onmouseover="alert(5)"').first.hover()
+    assert page.watch.dialogs == []
+    policy_errors = [e for e in page.watch.console_errors if "Content Security Policy" in e]
+    assert policy_errors == []
+    page.goto(site.url + "/papers/2403.99999")
+    hrefs = page.eval_on_selector_all("a", "links => links.map(a => a.getAttribute('href'))")
+    assert not [h for h in hrefs if h and h.lower().startswith("javascript:")]
+    assert page.locator("img").count() == 0
+
+
+def test_pages_work_on_a_phone_sized_screen(site, browser):
+    context = browser.new_context(viewport={"width": 375, "height": 740}, is_mobile=True)
+    page = context.new_page()
+    page.goto(site.url + "/")
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 375, "the page scrolls sideways on a phone"
+    context.close()
