@@ -72,6 +72,14 @@ def get_paper(engine: sa.Engine, raw_id: str) -> dict:
     return paper_dict(stored, latest)
 
 
+def get_papers(engine: sa.Engine, ids: list[str]) -> list[dict]:
+    """Papers by id, in the order given; ids no longer stored are skipped."""
+    with engine.connect() as conn:
+        found = papers.get_stored(conn, ids)
+        latest = signals.latest_values(conn, list(found))
+    return [paper_dict(found[pid], latest.get(pid)) for pid in ids if pid in found]
+
+
 def list_papers(
     engine: sa.Engine, *, limit: int = 20, offset: int = 0, category: str | None = None
 ) -> list[dict]:

@@ -333,7 +333,7 @@ class KeywordIndex:
                 if correction is not None:
                     corrected[word], stem = correction
             stems_used.append(stem)
-            should.append((tantivy.Occur.Should, self._term_anywhere(stem, word)))
+            should.extend(self._term_anywhere(stem, word))
         for prefix in query.prefixes:
             should.append((tantivy.Occur.Should, self._prefix(prefix)))
         must: list[tuple[tantivy.Occur, tantivy.Query]] = []
@@ -366,8 +366,13 @@ class KeywordIndex:
             and searcher.doc_freq("authors", word.lower()) == 0
         )
 
-    def _term_anywhere(self, stem: str, word: str) -> tantivy.Query:
-        names = self._names.analyze(word)
+    def _term_anywhere(self, stem: str, word: str) -> list[tuple[tantivy.Occur, tantivy.Query]]:
+        """One word as SHOULD clauses, one per field, for the caller's flat disjunction.
+
+        Flat, not nested per word: a flat union of term scorers lets tantivy skip blocks that
+        cannot reach the top k (block-max WAND); nesting each word's fields in its own boolean
+        query doubled the latency of common words at a million papers (docs/benchmarks.md).
+        """
         clauses = [
             (
                 tantivy.Occur.Should,
@@ -375,6 +380,7 @@ class KeywordIndex:
             ),
             (tantivy.Occur.Should, tantivy.Query.term_query(self._schema, "abstract", stem)),
         ]
+        names = self._names.analyze(word)
         if names:
             clauses.append(
                 (
@@ -384,7 +390,7 @@ class KeywordIndex:
                     ),
                 )
             )
-        return tantivy.Query.boolean_query(clauses)
+        return clauses
 
     def _prefix(self, word: str) -> tantivy.Query:
         lower = (self._names.analyze(word) or [word.lower()])[0]

@@ -137,14 +137,39 @@ class SearchService:
         with self._lock:
             if not force and time.monotonic() - self._refreshed_at < self.refresh_s:
                 return {"keyword": 0, "vectors": 0}
-            written = {
-                "keyword": self.keyword_index().sync(self.engine),
-                "vectors": self.vector_index().sync(self.engine),
-            }
-            if save:
-                self.vector_index().save()
-            self._refreshed_at = time.monotonic()
-            return written
+            return self._sync(save)
+
+    def _refresh_soon(self) -> None:
+        """What a search calls: the first time, and with refresh_s = 0, catch up now; later,
+        in a background thread, so no search waits for the check (90 ms at a million papers).
+        """
+        if self._refreshed_at == float("-inf") or self.refresh_s == 0:
+            self.refresh()
+            return
+        if time.monotonic() - self._refreshed_at < self.refresh_s:
+            return
+        if self._lock.acquire(blocking=False):
+            self._refreshed_at = time.monotonic()  # one check at a time
+            threading.Thread(target=self._background_sync, daemon=True).start()
+
+    def _background_sync(self) -> None:
+        try:
+            self._sync(save=False)
+        except Exception:  # a failed check is retried at the next interval; searches go on
+            log.exception("search index refresh failed")
+        finally:
+            self._lock.release()
+
+    def _sync(self, save: bool) -> dict[str, int]:
+        """Bring both indexes up to date; the caller holds the lock."""
+        written = {
+            "keyword": self.keyword_index().sync(self.engine),
+            "vectors": self.vector_index().sync(self.engine),
+        }
+        if save:
+            self.vector_index().save()
+        self._refreshed_at = time.monotonic()
+        return written
 
     def rebuild(self) -> None:
         """Throw the derived indexes away and build them again from the database."""
@@ -174,11 +199,13 @@ class SearchService:
         _check_options(mode, limit, offset, sort)
         if since and until and since >= until:
             raise InvalidInput("--since must be before --until")
-        self.refresh()
+        self._refresh_soon()
         query = parse(text)
         filters = Filters(tuple(c for c in categories if c), since, until)
         notices: list[str] = []
-        depth = max(FUSION_DEPTH, offset + limit)
+        # Fusion needs each list 100 deep; keyword search alone only its page (and the first
+        # 10, for pins): a shallower top k lets the engine skip more.
+        depth = max(FUSION_DEPTH if mode != "keyword" else 10, offset + limit)
         pinned = self._pinned(query)
 
         keyword_hits: list[tuple[str, float]] = []
@@ -353,7 +380,7 @@ class SearchService:
             raise InvalidInput("give paper ids or a text, not both and not neither")
         if len(ids) > MAX_SEEDS:
             raise InvalidInput(f"at most {MAX_SEEDS} papers at once")
-        self.refresh()
+        self._refresh_soon()
         seeds = list(dict.fromkeys(ids))
         notices: list[str] = []
         if seeds:

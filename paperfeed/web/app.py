@@ -14,7 +14,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from paperfeed.services import Services
-from paperfeed.web import pages, search, trending
+from paperfeed.web import feeds, hf_compat, pages, search, trending
 from paperfeed.web.errors import EXCEPTION_HANDLERS
 from paperfeed.web.security import SecurityHeaders
 
@@ -25,13 +25,19 @@ def create_app(services: Services) -> Starlette:
     routes = [
         Route("/", trending.home_page, name="home"),
         Route("/trending.json", trending.trending_json, name="trending_json"),
+        Route("/trending.atom", feeds.trending_feed, name="trending_atom"),
+        Route("/trending.rss", feeds.trending_feed, name="trending_rss"),
         Route("/new", trending.new_page, name="new"),
         Route("/new.json", trending.new_json, name="new_json"),
+        Route("/new.atom", feeds.new_feed, name="new_atom"),
+        Route("/new.rss", feeds.new_feed, name="new_rss"),
         Route("/categories", trending.categories_page, name="categories"),
         Route("/categories.json", trending.categories_json, name="categories_json"),
         Route("/categories/{category}", trending.category_page, name="category"),
         Route("/search", search.search_page, name="search"),
         Route("/search.json", search.search_json, name="search_json"),
+        Route("/search.atom", feeds.search_feed, name="search_atom"),
+        Route("/search.rss", feeds.search_feed, name="search_rss"),
         Route("/papers/{paper_id:path}", pages.paper_page, name="paper"),
         Route("/api/papers", pages.papers_api, name="papers_api"),
         Route("/api/papers/{paper_id:path}", pages.paper_api, name="paper_api"),
@@ -39,6 +45,7 @@ def create_app(services: Services) -> Starlette:
         Route("/api/similar", search.similar_api, name="similar_api"),
         Route("/api/trending", trending.trending_json, name="trending_api"),
         Route("/api/categories", trending.categories_json, name="categories_api"),
+        Route("/api/daily_papers", hf_compat.daily_papers, name="hf_daily_papers"),
         Route("/api/stats", pages.stats_api, name="stats_api"),
         Route("/healthz", pages.health_check, name="healthz"),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),

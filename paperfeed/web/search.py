@@ -120,6 +120,8 @@ async def search_page(request: Request) -> HTMLResponse:
         has_next=len(found["results"]) == options["limit"],
         next_url=_page_url(request, options["page"] + 1),
         previous_url=_page_url(request, options["page"] - 1),
+        feed_url=_feed_url(request) if options["q"].strip() else None,
+        feed_title=f"Search: {options['q'][:80]}",
     )
     return HTMLResponse(html)
 
@@ -127,6 +129,11 @@ async def search_page(request: Request) -> HTMLResponse:
 async def search_json(request: Request) -> JSONResponse:
     options = search_options(request, default_limit=PAGE_SIZE)
     return JSONResponse(await run_in_threadpool(run_search, request, options))
+
+
+def _feed_url(request: Request) -> str:
+    params = [(k, v) for k, v in request.query_params.multi_items() if k not in ("page", "limit")]
+    return "/search.atom?" + urlencode(params)
 
 
 def _page_url(request: Request, page: int) -> str:

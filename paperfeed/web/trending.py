@@ -71,35 +71,55 @@ def trending_options(request: Request, category: str | None = None) -> dict:
     }
 
 
-async def _trending(request: Request, category: str | None = None) -> dict:
+async def trending_listing(
+    request: Request, category: str | None = None, *, limit: int | None = None
+) -> dict:
+    """The trending dict the page, its twin, the API and the feeds render."""
     options = trending_options(request, category)
+    if limit is not None:
+        options["limit"] = limit
     return await run_in_threadpool(_services(request).trending, **options)
 
 
 def _with_params(path: str, request: Request, **changes: object) -> str:
-    params = dict(request.query_params) | {k: v for k, v in changes.items() if v is not None}
-    params = {k: v for k, v in params.items() if v not in ("", None)}
+    """`path` with this request's query, changed: a value of None drops that parameter."""
+    params: dict[str, object] = dict(request.query_params)
+    for name, value in changes.items():
+        if value is None:
+            params.pop(name, None)
+        else:
+            params[name] = value
+    params = {k: v for k, v in params.items() if v != ""}
     return path + ("?" + urlencode(params) if params else "")
 
 
 async def home_page(request: Request) -> HTMLResponse:
-    listing = await _trending(request)
+    listing = await trending_listing(request)
     categories = await run_in_threadpool(catalog.list_categories, _services(request).engine)
     return HTMLResponse(_render_trending(request, listing, categories, "/"))
 
 
 async def category_page(request: Request) -> HTMLResponse | JSONResponse:
     raw = request.path_params["category"]
-    as_json = raw.endswith(".json")
-    category = _category(raw[:-5] if as_json else raw)
-    listing = await _trending(request, category)
-    if as_json:
+    name, _, suffix = raw.rpartition(".")
+    if suffix not in ("json", "atom", "rss"):
+        name, suffix = raw, "html"
+    category = _category(name)
+    if suffix in ("atom", "rss"):
+        from paperfeed.web.feeds import FEED_SIZE, feed_response
+
+        listing = await trending_listing(request, category, limit=FEED_SIZE)
+        title = f"Trending in {category} ({listing['window']})"
+        return feed_response(request, suffix, title, f"/categories/{category}", listing["papers"])
+    listing = await trending_listing(request, category)
+    if suffix == "json":
         return JSONResponse(listing)
     return HTMLResponse(_render_trending(request, listing, [], f"/categories/{category}"))
 
 
 def _render_trending(request: Request, listing: dict, categories: list, path: str) -> str:
     twin = "/trending.json" if path == "/" else f"{path}.json"
+    feed = "/trending.atom" if path == "/" else f"{path}.atom"
     return render(
         "trending.html",
         request=request,
@@ -109,12 +129,14 @@ def _render_trending(request: Request, listing: dict, categories: list, path: st
         form_action=path,
         window_url=lambda window: _with_params(path, request, window=window),
         json_url=_with_params(twin, request),
+        feed_url=_with_params(feed, request),
+        feed_title=f"Trending{' in ' + listing['category'] if listing['category'] else ''}",
     )
 
 
 async def trending_json(request: Request) -> JSONResponse:
     """/trending.json and /api/trending: the home page's list as JSON."""
-    return JSONResponse(await _trending(request))
+    return JSONResponse(await trending_listing(request))
 
 
 def _new_options(request: Request) -> dict:
@@ -124,20 +146,21 @@ def _new_options(request: Request) -> dict:
     }
 
 
-async def _new(request: Request) -> dict:
+async def newest(request: Request, *, limit: int = PAGE_NEW) -> dict:
+    """The new-papers dict the page, its twin and the feeds render."""
     options = _new_options(request)
     papers = await run_in_threadpool(
         catalog.list_papers,
         _services(request).engine,
-        limit=PAGE_NEW,
-        offset=(options["page"] - 1) * PAGE_NEW,
+        limit=limit,
+        offset=(options["page"] - 1) * limit,
         category=options["category"],
     )
     return {"category": options["category"], "page": options["page"], "papers": papers}
 
 
 async def new_page(request: Request) -> HTMLResponse:
-    found = await _new(request)
+    found = await newest(request)
     html = render(
         "new.html",
         request=request,
@@ -147,12 +170,14 @@ async def new_page(request: Request) -> HTMLResponse:
         page_size=PAGE_NEW,
         has_next=len(found["papers"]) == PAGE_NEW,
         page_url=lambda page: _with_params("/new", request, page=page),
+        feed_url=_with_params("/new.atom", request, page=None),
+        feed_title=f"New papers{' in ' + found['category'] if found['category'] else ''}",
     )
     return HTMLResponse(html)
 
 
 async def new_json(request: Request) -> JSONResponse:
-    return JSONResponse(await _new(request))
+    return JSONResponse(await newest(request))
 
 
 async def categories_page(request: Request) -> HTMLResponse:
