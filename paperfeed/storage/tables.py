@@ -184,3 +184,26 @@ trending_entries = sa.Table(
         ondelete="CASCADE",
     ),
 )
+
+# One row per paper, visitor and day: a view counts once a day per visitor. The visitor is a
+# keyed hash of the client (address + user agent + day), never the address itself.
+paper_views = sa.Table(
+    "paper_views",
+    metadata,
+    sa.Column(
+        "paper_id", sa.String(64), sa.ForeignKey("papers.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("day", sa.Date, nullable=False),
+    sa.Column("visitor", sa.String(32), nullable=False),
+    sa.Column("viewed_at", UtcDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint("paper_id", "day", "visitor"),
+    sa.Index("ix_paper_views_viewed_at", "viewed_at"),
+)
+
+# Random keys made on first use and shared by every process on this database.
+instance_secrets = sa.Table(
+    "instance_secrets",
+    metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("value", sa.String(128), nullable=False),
+)

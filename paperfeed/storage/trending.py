@@ -13,6 +13,7 @@ from paperfeed.storage.dialect import insert_ignoring_conflicts
 from paperfeed.storage.tables import (
     as_utc,
     paper_categories,
+    paper_views,
     signals,
     trending_editions,
     trending_entries,
@@ -67,11 +68,13 @@ def readings_for_window(
 
 
 def latest_reading_at(conn: sa.Connection, before: datetime) -> datetime | None:
-    """When the newest reading at or before `before` was taken."""
-    found = conn.execute(
-        sa.select(sa.func.max(signals.c.observed_at)).where(signals.c.observed_at <= before)
-    ).scalar_one()
-    return as_utc(found) if found else None
+    """When the newest engagement (a reading or a view) at or before `before` happened."""
+    found = [
+        conn.execute(sa.select(sa.func.max(column)).where(column <= before)).scalar_one()
+        for column in (signals.c.observed_at, paper_views.c.viewed_at)
+    ]
+    found = [as_utc(value) for value in found if value is not None]
+    return max(found) if found else None
 
 
 def get_edition(conn: sa.Connection, day: date, window: str, category: str) -> Edition | None:

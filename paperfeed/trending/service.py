@@ -16,11 +16,12 @@ import sqlalchemy as sa
 
 from paperfeed import catalog
 from paperfeed.errors import InvalidInput
-from paperfeed.storage import papers, signals
+from paperfeed.storage import engagement, papers, signals
 from paperfeed.storage import trending as store
 from paperfeed.storage.db import writing
 from paperfeed.trending.score import (
     WINDOWS,
+    Increment,
     Part,
     default_half_life,
     explain,
@@ -101,10 +102,14 @@ def take_edition(
 
 
 def _ranked(conn: sa.Connection, as_of: datetime, window: str, category: str, half_life, limit):  # noqa: ANN001, ANN202
-    readings = store.readings_for_window(conn, as_of - WINDOWS[window], as_of, category or None)
-    scores = score_increments(
-        increments_from_readings(readings), now=as_of, window=WINDOWS[window], half_life=half_life
-    )
+    start = as_of - WINDOWS[window]
+    readings = store.readings_for_window(conn, start, as_of, category or None)
+    increments = increments_from_readings(readings)
+    increments += [
+        Increment(paper_id, "local", "views", 1.0, at)
+        for paper_id, at in engagement.views_in_window(conn, start, as_of, category or None)
+    ]
+    scores = score_increments(increments, now=as_of, window=WINDOWS[window], half_life=half_life)
     return rank(scores, limit)
 
 

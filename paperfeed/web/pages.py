@@ -1,15 +1,21 @@
-"""Handlers for the newest-papers page, paper pages, their JSON twins and the health check."""
+"""Handlers for paper pages (which count views), the papers API and the health check."""
 
 from __future__ import annotations
 
+import logging
+
+import sqlalchemy as sa
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse
 
 from paperfeed import catalog
-from paperfeed.errors import InvalidInput
+from paperfeed.errors import InvalidInput, PaperfeedError
+from paperfeed.trending.views import count_view
 from paperfeed.web.search import similar_to_paper
 from paperfeed.web.templates import render
+
+log = logging.getLogger(__name__)
 
 
 def _engine(request: Request):  # noqa: ANN202
@@ -35,8 +41,24 @@ async def paper_page(request: Request) -> HTMLResponse | JSONResponse:
         paper = await run_in_threadpool(catalog.get_paper, _engine(request), paper_id[:-5])
         return JSONResponse(paper)
     paper = await run_in_threadpool(catalog.get_paper, _engine(request), paper_id)
+    await run_in_threadpool(_count_view, request, paper["id"])
     similar = await run_in_threadpool(similar_to_paper, request, paper["id"])
     return HTMLResponse(render("paper.html", request=request, paper=paper, similar=similar))
+
+
+def _count_view(request: Request, paper_id: str) -> None:
+    """A person opening a paper page is a view for trending; a failure never costs the page."""
+    services = request.app.state.services
+    try:
+        count_view(
+            services.engine,
+            paper_id,
+            address=request.client.host if request.client else "",
+            user_agent=request.headers.get("user-agent"),
+            now=services.clock(),
+        )
+    except (PaperfeedError, sa.exc.SQLAlchemyError) as exc:
+        log.warning("view not counted paper_id=%s error=%s", paper_id, exc)
 
 
 async def papers_api(request: Request) -> JSONResponse:
