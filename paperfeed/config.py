@@ -188,6 +188,26 @@ SETTINGS: tuple[Setting, ...] = (
         "Hugging Face base URL for /api/daily_papers (`ingest hf-daily --endpoint`).",
         _http_url,
     ),
+    Setting(
+        "public_url",
+        str,
+        lambda values: f"http://{values['host']}:{values['port']}",
+        "The site's address as people reach it (https://papers.example.org): links in mail "
+        "point here, never at whatever Host a request claims.",
+        _http_url,
+    ),
+    Setting(
+        "mail_url",
+        str,
+        lambda values: (values["home"] / "mail").absolute().as_uri(),
+        "Where mail goes: file:///folder (one .eml per message) or console: (printed).",
+    ),
+    Setting(
+        "mail_from",
+        str,
+        "paperfeed <paperfeed@localhost>",
+        "The From address of every mail paperfeed sends.",
+    ),
 )
 
 SETTINGS_BY_NAME = {s.name: s for s in SETTINGS}

@@ -17,6 +17,18 @@ class InvalidInput(PaperfeedError):
     """A user's argument, query or file is unusable as given."""
 
 
+class NotSignedIn(PaperfeedError):
+    """The action needs a signed-in person and there is none."""
+
+
+class Forbidden(PaperfeedError):
+    """The request may not do this (a missing or wrong CSRF token, another person's data)."""
+
+
+class TooManyRequests(PaperfeedError):
+    """A rate limit was reached; trying again later works."""
+
+
 class BadRecord(PaperfeedError):
     """One record of a batch cannot be read; the batch skips it and goes on."""
 

@@ -41,6 +41,8 @@ DEFAULT_TEXT = {
     "home": "`$XDG_DATA_HOME/paperfeed` or `~/.local/share/paperfeed`",
     "database_url": "`sqlite:///<home>/paperfeed.db`",
     "index_dir": "`<home>/index`",
+    "public_url": "`http://<host>:<port>`",
+    "mail_url": "`file://<home>/mail`",
 }
 
 

@@ -46,5 +46,7 @@ def test_api_page_documents_every_route():
 
     page = (ROOT / "docs" / "api.md").read_text()
     for route in create_app(services=None).routes:
-        documented = route.path.replace("{paper_id:path}", "{id}")
-        assert f"`GET {documented}" in page, route.path
+        documented = route.path.replace("{paper_id:path}", "{id}").replace("{cid:int}", "{cid}")
+        for method in sorted(getattr(route, "methods", None) or {"GET"}):
+            if method != "HEAD":
+                assert f"`{method} {documented}" in page, f"{method} {route.path}"

@@ -207,3 +207,97 @@ instance_secrets = sa.Table(
     sa.Column("name", sa.String(64), primary_key=True),
     sa.Column("value", sa.String(128), nullable=False),
 )
+
+# People who signed in with an email link. The address is stored lower-cased: one account each.
+users = sa.Table(
+    "users",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("email", sa.String(254), nullable=False, unique=True),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+)
+
+# Sign-in links and sessions keep only a SHA-256 of their secret: a copy of the database signs
+# nobody in. A link is single use (used_at) and short-lived (expires_at).
+sign_in_tokens = sa.Table(
+    "sign_in_tokens",
+    metadata,
+    sa.Column("token_hash", sa.String(64), primary_key=True),
+    sa.Column("email", sa.String(254), nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("expires_at", UtcDateTime(), nullable=False),
+    sa.Column("used_at", UtcDateTime()),
+    sa.Index("ix_sign_in_tokens_expires_at", "expires_at"),
+)
+
+sessions = sa.Table(
+    "sessions",
+    metadata,
+    sa.Column("token_hash", sa.String(64), primary_key=True),
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("expires_at", UtcDateTime(), nullable=False),
+    sa.Index("ix_sessions_user_id", "user_id"),
+)
+
+# Fixed-window counters ("sign-in mail to this address in this 10-minute window"), kept in the
+# database so a limit holds across every web process.
+rate_limits = sa.Table(
+    "rate_limits",
+    metadata,
+    sa.Column("key", sa.String(200), nullable=False),
+    sa.Column("window_start", UtcDateTime(), nullable=False),
+    sa.Column("count", sa.Integer, nullable=False),
+    sa.PrimaryKeyConstraint("key", "window_start"),
+    sa.Index("ix_rate_limits_window_start", "window_start"),
+)
+
+# A user's upvotes and saved papers: one row each, with when, so trending can count them as
+# fresh engagement. No foreign key to papers on saves: a library outlives a removed paper.
+upvotes = sa.Table(
+    "upvotes",
+    metadata,
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    sa.Column(
+        "paper_id", sa.String(64), sa.ForeignKey("papers.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint("user_id", "paper_id"),
+    sa.Index("ix_upvotes_paper_id", "paper_id"),
+    sa.Index("ix_upvotes_created_at", "created_at"),
+)
+
+saves = sa.Table(
+    "saves",
+    metadata,
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("paper_id", sa.String(64), nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint("user_id", "paper_id"),
+    sa.Index("ix_saves_paper_id", "paper_id"),
+    sa.Index("ix_saves_created_at", "created_at"),
+)
+
+collections = sa.Table(
+    "collections",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.UniqueConstraint("user_id", "name", name="uq_collections_user_name"),
+)
+
+collection_papers = sa.Table(
+    "collection_papers",
+    metadata,
+    sa.Column(
+        "collection_id",
+        sa.Integer,
+        sa.ForeignKey("collections.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("paper_id", sa.String(64), nullable=False),
+    sa.Column("added_at", UtcDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint("collection_id", "paper_id"),
+)

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 from paperfeed import catalog
 from paperfeed.errors import InvalidInput
-from paperfeed.storage import engagement, papers, signals
+from paperfeed.storage import engagement, library, papers, signals
 from paperfeed.storage import trending as store
 from paperfeed.storage.db import writing
 from paperfeed.trending.score import (
@@ -109,6 +109,11 @@ def _ranked(conn: sa.Connection, as_of: datetime, window: str, category: str, ha
         Increment(paper_id, "local", "views", 1.0, at)
         for paper_id, at in engagement.views_in_window(conn, start, as_of, category or None)
     ]
+    for kind in ("upvote", "save"):
+        increments += [
+            Increment(paper_id, "local", kind + "s", 1.0, at)
+            for paper_id, at in library.marks_in_window(conn, kind, start, as_of, category or None)
+        ]
     scores = score_increments(increments, now=as_of, window=WINDOWS[window], half_life=half_life)
     return rank(scores, limit)
 

@@ -14,9 +14,10 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from paperfeed.services import Services
-from paperfeed.web import feeds, hf_compat, pages, search, trending
+from paperfeed.web import account, feeds, hf_compat, library, pages, search, trending
 from paperfeed.web.errors import EXCEPTION_HANDLERS
 from paperfeed.web.security import SecurityHeaders
+from paperfeed.web.session import Visitors
 
 STATIC_DIR = Path(__file__).parent / "static"
 
@@ -38,8 +39,12 @@ def create_app(services: Services) -> Starlette:
         Route("/search.json", search.search_json, name="search_json"),
         Route("/search.atom", feeds.search_feed, name="search_atom"),
         Route("/search.rss", feeds.search_feed, name="search_rss"),
+        Route("/papers/{paper_id:path}/upvote", library.upvote_form, methods=["POST"]),
+        Route("/papers/{paper_id:path}/save", library.save_form, methods=["POST"]),
         Route("/papers/{paper_id:path}", pages.paper_page, name="paper"),
         Route("/api/papers", pages.papers_api, name="papers_api"),
+        Route("/api/papers/{paper_id:path}/upvote", library.upvote_api, methods=["POST", "DELETE"]),
+        Route("/api/papers/{paper_id:path}/save", library.save_api, methods=["POST", "DELETE"]),
         Route("/api/papers/{paper_id:path}", pages.paper_api, name="paper_api"),
         Route("/api/search", search.search_json, name="search_api"),
         Route("/api/similar", search.similar_api, name="similar_api"),
@@ -47,13 +52,28 @@ def create_app(services: Services) -> Starlette:
         Route("/api/categories", trending.categories_json, name="categories_api"),
         Route("/api/daily_papers", hf_compat.daily_papers, name="hf_daily_papers"),
         Route("/api/stats", pages.stats_api, name="stats_api"),
+        Route("/sign-in", account.sign_in_page, name="sign_in"),
+        Route("/sign-in", account.request_link, methods=["POST"]),
+        Route("/sign-in/confirm", account.confirm_page, name="sign_in_confirm"),
+        Route("/sign-in/confirm", account.confirm, methods=["POST"]),
+        Route("/sign-out", account.sign_out, methods=["POST"], name="sign_out"),
+        Route("/library", library.library_page, name="library"),
+        Route("/library.json", library.library_json, name="library_json"),
+        Route("/library/export.json", library.export_json, name="export_json"),
+        Route("/library/export.bib", library.export_bibtex, name="export_bibtex"),
+        Route("/library/import", library.import_file, methods=["POST"], name="import"),
+        Route("/library/collections", library.create_collection, methods=["POST"]),
+        Route("/library/collections/{cid:int}.json", library.collection_json),
+        Route("/library/collections/{cid:int}", library.collection_page, name="collection"),
+        Route("/library/collections/{cid:int}/delete", library.delete_collection, methods=["POST"]),
+        Route("/library/file", library.file_paper, methods=["POST"], name="file_paper"),
         Route("/healthz", pages.health_check, name="healthz"),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ]
     app = Starlette(
         routes=routes,
         exception_handlers=EXCEPTION_HANDLERS,
-        middleware=[Middleware(SecurityHeaders)],
+        middleware=[Middleware(SecurityHeaders), Middleware(Visitors)],
     )
     app.state.services = services
     return app

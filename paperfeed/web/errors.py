@@ -11,12 +11,25 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
-from paperfeed.errors import InvalidInput, NotFound, PaperfeedError
+from paperfeed.errors import (
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    NotSignedIn,
+    PaperfeedError,
+    TooManyRequests,
+)
 from paperfeed.web.templates import render
 
 log = logging.getLogger(__name__)
 
-STATUS_BY_ERROR = {NotFound: 404, InvalidInput: 400}
+STATUS_BY_ERROR = {
+    NotFound: 404,
+    InvalidInput: 400,
+    NotSignedIn: 401,
+    Forbidden: 403,
+    TooManyRequests: 429,
+}
 
 
 def wants_json(request: Request) -> bool:

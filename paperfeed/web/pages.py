@@ -12,6 +12,7 @@ from starlette.responses import HTMLResponse, JSONResponse
 from paperfeed import catalog
 from paperfeed.errors import InvalidInput, PaperfeedError
 from paperfeed.trending.views import count_view
+from paperfeed.web.library import marks_for
 from paperfeed.web.search import similar_to_paper
 from paperfeed.web.templates import render
 
@@ -43,7 +44,9 @@ async def paper_page(request: Request) -> HTMLResponse | JSONResponse:
     paper = await run_in_threadpool(catalog.get_paper, _engine(request), paper_id)
     await run_in_threadpool(_count_view, request, paper["id"])
     similar = await run_in_threadpool(similar_to_paper, request, paper["id"])
-    return HTMLResponse(render("paper.html", request=request, paper=paper, similar=similar))
+    marks = await marks_for(request, [paper])
+    html = render("paper.html", request=request, paper=paper, similar=similar, marks=marks)
+    return HTMLResponse(html)
 
 
 def _count_view(request: Request, paper_id: str) -> None:

@@ -18,6 +18,7 @@ from starlette.responses import HTMLResponse, JSONResponse
 from paperfeed import catalog
 from paperfeed.errors import InvalidInput, PaperfeedError
 from paperfeed.search.service import MAX_LIMIT, MAX_SEEDS, MODES, SORTS
+from paperfeed.web.library import marks_for
 from paperfeed.web.templates import render
 
 log = logging.getLogger(__name__)
@@ -115,6 +116,7 @@ async def search_page(request: Request) -> HTMLResponse:
         "search.html",
         request=request,
         found=found,
+        marks=await marks_for(request, found["results"]),
         form=form,
         modes=MODES,
         has_next=len(found["results"]) == options["limit"],

@@ -28,7 +28,17 @@ def highlight(snippet: dict) -> Markup:
     return Markup("").join(parts)
 
 
+def _csrf_token(request: object) -> str:
+    from paperfeed.web.session import csrf_token  # the session module renders nothing itself
+
+    return csrf_token(request)
+
+
 _ENV.filters["highlight"] = highlight
+_ENV.globals["csrf_token"] = _csrf_token
+_ENV.globals["here"] = lambda request: (
+    request.url.path + ("?" + request.url.query if request.url.query else "")
+)
 
 
 def render(name: str, **context: object) -> str:

@@ -17,6 +17,7 @@ from paperfeed import catalog
 from paperfeed.errors import InvalidInput
 from paperfeed.trending.score import WINDOWS
 from paperfeed.trending.service import MAX_LIMIT
+from paperfeed.web.library import marks_for
 from paperfeed.web.templates import render
 
 PAGE_TRENDING = 30
@@ -96,7 +97,8 @@ def _with_params(path: str, request: Request, **changes: object) -> str:
 async def home_page(request: Request) -> HTMLResponse:
     listing = await trending_listing(request)
     categories = await run_in_threadpool(catalog.list_categories, _services(request).engine)
-    return HTMLResponse(_render_trending(request, listing, categories, "/"))
+    marks = await marks_for(request, listing["papers"])
+    return HTMLResponse(_render_trending(request, listing, categories, "/", marks))
 
 
 async def category_page(request: Request) -> HTMLResponse | JSONResponse:
@@ -114,16 +116,20 @@ async def category_page(request: Request) -> HTMLResponse | JSONResponse:
     listing = await trending_listing(request, category)
     if suffix == "json":
         return JSONResponse(listing)
-    return HTMLResponse(_render_trending(request, listing, [], f"/categories/{category}"))
+    marks = await marks_for(request, listing["papers"])
+    return HTMLResponse(_render_trending(request, listing, [], f"/categories/{category}", marks))
 
 
-def _render_trending(request: Request, listing: dict, categories: list, path: str) -> str:
+def _render_trending(
+    request: Request, listing: dict, categories: list, path: str, marks: dict
+) -> str:
     twin = "/trending.json" if path == "/" else f"{path}.json"
     feed = "/trending.atom" if path == "/" else f"{path}.atom"
     return render(
         "trending.html",
         request=request,
         listing=listing,
+        marks=marks,
         categories=categories,
         show_category_filter=path == "/",
         form_action=path,
@@ -165,6 +171,7 @@ async def new_page(request: Request) -> HTMLResponse:
         "new.html",
         request=request,
         papers=found["papers"],
+        marks=await marks_for(request, found["papers"]),
         category=found["category"],
         page=found["page"],
         page_size=PAGE_NEW,

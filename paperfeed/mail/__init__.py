@@ -1,0 +1,1 @@
+"""Outgoing mail: one backend chosen by the `mail_url` setting."""
