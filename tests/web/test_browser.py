@@ -52,6 +52,7 @@ def site(tmp_path_factory, test_data):
         loaded = run_cli("ingest", "file", str(path), env=env)
         assert loaded.returncode == 0, loaded.stderr
     server = LiveServer(env).wait_ready()
+    server.home = home
     yield server
     server.stop()
 
@@ -128,3 +129,56 @@ def test_pages_work_on_a_phone_sized_screen(site, browser):
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 375, "the page scrolls sideways on a phone"
     context.close()
+
+
+def _sign_in_link(mail_dir, before: int) -> str:
+    import re
+    from email import message_from_bytes, policy
+
+    found = sorted(mail_dir.glob("*.eml"), key=lambda p: p.stat().st_mtime)
+    assert len(found) == before + 1, "one sign-in mail was sent"
+    message = message_from_bytes(found[-1].read_bytes(), policy=policy.default)
+    body = message.get_body(("plain",)).get_content()
+    return re.search(r"(http://\S+/sign-in/confirm\?\S+)", body).group(1)
+
+
+def test_sign_in_upvote_save_and_find_it_in_the_library(site, page):
+    mail_dir = site.home / "mail"
+    before = len(list(mail_dir.glob("*.eml"))) if mail_dir.exists() else 0
+    page.goto(site.url + "/papers/2403.04957")
+    upvote = page.get_by_role("button", name=f"Upvote: {INJECTION}")
+    assert upvote.get_attribute("aria-pressed") == "false"
+    upvote.click()  # signed out: off to sign in, and back here afterwards
+    page.wait_for_url("**/sign-in?next=*")
+    page.get_by_label("Email address").fill("reader@example.org")
+    page.get_by_role("button", name="Mail me a sign-in link").click()
+    assert "a sign-in link is on its way" in page.locator("main").inner_text()
+
+    page.goto(_sign_in_link(mail_dir, before))
+    page.get_by_role("button", name="Sign in to paperfeed").click()
+    page.wait_for_url("**/papers/2403.04957")
+    assert page.get_by_role("link", name="Library").count() == 1
+
+    page.get_by_role("button", name=f"Upvote: {INJECTION}").click()
+    page.wait_for_url("**/papers/2403.04957")
+    pressed = page.get_by_role("button", name=f"Remove upvote: {INJECTION}")
+    assert pressed.get_attribute("aria-pressed") == "true"
+    assert pressed.inner_text().strip() == "▲ 1"
+    page.get_by_role("button", name=f"Save: {INJECTION}").click()
+    assert page.get_by_role("button", name=f"Unsave: {INJECTION}").inner_text() == "Saved"
+
+    page.get_by_role("link", name="Library").click()
+    assert page.locator("h1").inner_text() == "Your library"
+    assert page.get_by_role("link", name=INJECTION).count() == 1
+    page.get_by_label("New collection").fill("Security reading")
+    page.get_by_role("button", name="Create").click()
+    page.get_by_label("Add to").select_option(label="Security reading")
+    page.get_by_role("button", name="Add", exact=True).click()
+    page.get_by_role("link", name="Security reading").click()
+    assert page.get_by_role("link", name=INJECTION).count() == 1
+    with page.expect_download() as download:
+        page.goto(site.url + "/library")
+        page.get_by_role("link", name="Saved papers (BibTeX)").click()
+    assert "eprint = {2403.04957}" in open(download.value.path()).read()
+    assert page.watch.dialogs == []
+    assert not page.watch.console_errors
