@@ -48,6 +48,11 @@ def _http_url(value: str) -> str | None:
     )
 
 
+def _mail_url(value: str) -> str | None:
+    schemes = ("smtp://", "smtps://", "file://", "console:")
+    return None if value.startswith(schemes) else "must start with " + ", ".join(schemes)
+
+
 def _default_home(_: Mapping[str, Any]) -> Path:
     base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
     return Path(base) / "paperfeed"
@@ -200,13 +205,67 @@ SETTINGS: tuple[Setting, ...] = (
         "mail_url",
         str,
         lambda values: (values["home"] / "mail").absolute().as_uri(),
-        "Where mail goes: file:///folder (one .eml per message) or console: (printed).",
+        "Where mail goes: smtp://user:password@host:port (STARTTLS; options in "
+        "[mail.md](mail.md)), file:///folder (one .eml per message) or console: (printed).",
+        _mail_url,
     ),
     Setting(
         "mail_from",
         str,
         "paperfeed <paperfeed@localhost>",
         "The From address of every mail paperfeed sends.",
+    ),
+    Setting(
+        "mail_return_path",
+        str,
+        "",
+        "Envelope sender of SMTP mail, where bounces go (bounces@papers.example.org); empty "
+        "means the From address. A return_path= option in mail_url wins over it.",
+    ),
+    Setting(
+        "dkim_domain",
+        str,
+        "",
+        "DKIM signing domain (d=); signing is on when dkim_domain, dkim_selector and "
+        "dkim_key_file are all set.",
+    ),
+    Setting(
+        "dkim_selector",
+        str,
+        "",
+        "DKIM selector (s=): the public key is published at `<selector>._domainkey.<domain>`.",
+    ),
+    Setting(
+        "dkim_key_file",
+        str,
+        "",
+        "PEM file of the RSA private key that signs outgoing mail (DKIM).",
+    ),
+    Setting(
+        "admin_emails",
+        str,
+        "",
+        "Comma-separated addresses of admins: signed in, they can preview anyone's digest.",
+    ),
+    Setting(
+        "worker_ingest",
+        str,
+        "hf-daily",
+        "What `paperfeed worker` ingests each morning: `paperfeed ingest` arguments, several "
+        "separated by `;` (e.g. `arxiv-listing cs.CL cs.LG; hf-daily`); empty for none.",
+    ),
+    Setting(
+        "worker_ingest_hour",
+        int,
+        1,
+        "UTC hour from which the worker runs the morning ingest and trending snapshot.",
+        lambda v: None if 0 <= v <= 23 else "must be an hour, 0-23",
+    ),
+    Setting(
+        "digest_skip_quiet_days",
+        bool,
+        True,
+        "Send no daily digest for a day on which arXiv announced nothing (weekends, holidays).",
     ),
 )
 

@@ -10,15 +10,21 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
 from paperfeed.config import Settings
+from paperfeed.errors import ModelUnavailable
 from paperfeed.ingest.http import PoliteClient
 from paperfeed.ingest.run import now_utc
+from paperfeed.mail.backends import MailBackend, backend_from_settings
 from paperfeed.search.service import SearchService
 from paperfeed.storage.db import connect, ensure_schema
 from paperfeed.trending.service import trending
+
+if TYPE_CHECKING:
+    from paperfeed.digest.send import Sender
 
 
 @dataclass
@@ -27,6 +33,7 @@ class Services:
     engine: sa.Engine
     clock: Callable[[], datetime] = now_utc
     _search: SearchService | None = None
+    _mail: MailBackend | None = None
 
     def search(self, *, model: str | None = None) -> SearchService:
         """The search service of this database (one per process: it holds the indexes)."""
@@ -58,8 +65,44 @@ class Services:
             max_retries=self.settings.http_max_retries,
         )
 
+    def mail_backend(self) -> MailBackend:
+        if self._mail is None:
+            self._mail = backend_from_settings(self.settings)
+        return self._mail
+
+    def digest_sender(self) -> Sender:
+        """How digests leave this process: the mail backend, the site's links, the model."""
+        from paperfeed.digest.send import Sender  # digests load only where they are sent
+
+        hours = self.settings.trending_half_life_h
+        return Sender(
+            backend=self.mail_backend(),
+            sender=self.settings.mail_from,
+            public_url=self.settings.public_url,
+            clock=self.clock,
+            model=self.settings.embedding_model,
+            embedder=_LazyEmbedder(lambda: self.search().embedder()),
+            skip_quiet_days=self.settings.digest_skip_quiet_days,
+            half_life=timedelta(hours=hours) if hours else None,
+        )
+
     def close(self) -> None:
+        if self._mail is not None:
+            self._mail.close()
         self.engine.dispose()
+
+
+class _LazyEmbedder:
+    """The search model, loaded only if a digest needs to embed a keyword."""
+
+    def __init__(self, load: Callable[[], object | None]) -> None:
+        self._load = load
+
+    def encode(self, texts: list[str]):  # noqa: ANN201
+        embedder = self._load()
+        if embedder is None:
+            raise ModelUnavailable("the embedding model is not available")
+        return embedder.encode(texts)
 
 
 def build(settings: Settings, *, check_schema: bool = True) -> Services:

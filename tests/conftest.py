@@ -39,6 +39,16 @@ def replay_server():
     server.stop()
 
 
+@pytest.fixture
+def smtp_server():
+    """A real SMTP server on loopback that records every message; see tests/support/smtp.py
+    for TLS, AUTH and scripted failures."""
+    from tests.support.smtp import SmtpServer
+
+    with SmtpServer() as server:
+        yield server
+
+
 class RecordedSleeps(list):
     """A sleep function that records the waits asked for instead of waiting."""
 

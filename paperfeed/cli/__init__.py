@@ -14,11 +14,13 @@ import click
 from paperfeed import __version__
 from paperfeed.cli.context import AppContext
 from paperfeed.cli.db import db_group
+from paperfeed.cli.digest import digest_group, subscribers_group
 from paperfeed.cli.ingest import ingest_group
 from paperfeed.cli.papers import config_command, papers_group, stats_command
 from paperfeed.cli.search import index_command, search_command, similar_command
 from paperfeed.cli.serve import demo_command, serve_command
 from paperfeed.cli.trending import trending_group
+from paperfeed.cli.worker import worker_command
 from paperfeed.errors import PaperfeedError
 
 
@@ -52,6 +54,9 @@ cli.add_command(stats_command)
 cli.add_command(config_command)
 cli.add_command(serve_command)
 cli.add_command(demo_command)
+cli.add_command(subscribers_group)
+cli.add_command(digest_group)
+cli.add_command(worker_command)
 
 
 def main() -> None:

@@ -1,7 +1,8 @@
-"""Mail backends: `file:///folder` writes one .eml per message, `console:` prints them.
+"""Mail backends, chosen by the `mail_url` setting: `smtp://…` (smtp.py), `file:///folder`
+(one .eml per message) or `console:` (printed). backend_from_settings adds DKIM signing.
 
-SMTP delivery (with retries, bounces and a send rate) belongs to the digest work; until then a
-`smtp://` URL is refused with a clear message rather than half supported.
+Callers (sign-in, digests) only call send() and close(). A backend never retries: failures are
+MailFailure subclasses (failures.py) and the caller decides; retries and bounces are its job.
 """
 
 from __future__ import annotations
@@ -12,14 +13,25 @@ import uuid
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from pathlib import Path
-from typing import Protocol, TextIO
+from typing import TYPE_CHECKING, Protocol, TextIO
 from urllib.parse import unquote, urlsplit
 
 from paperfeed.errors import ConfigError
+from paperfeed.mail.dkim import SigningBackend, load_signer
+from paperfeed.mail.smtp import SmtpBackend
+
+if TYPE_CHECKING:
+    from paperfeed.config import Settings
 
 
 class MailBackend(Protocol):
     def send(self, message: EmailMessage) -> None: ...
+
+    def close(self) -> None: ...
+
+    def __enter__(self) -> MailBackend: ...
+
+    def __exit__(self, *exc: object) -> None: ...
 
 
 def finish_headers(message: EmailMessage, domain: str) -> EmailMessage:
@@ -31,7 +43,20 @@ def finish_headers(message: EmailMessage, domain: str) -> EmailMessage:
     return message
 
 
-class FileBackend:
+class _LocalBackend:
+    """Holds nothing open; close() and `with` are there so every backend is used alike."""
+
+    def close(self) -> None:
+        pass
+
+    def __enter__(self) -> _LocalBackend:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class FileBackend(_LocalBackend):
     """Writes each message as <folder>/<time>-<random>.eml, atomically (temp file + rename),
     so a reader of the folder never sees half a message."""
 
@@ -46,7 +71,7 @@ class FileBackend:
         os.replace(partial, self.folder / name)
 
 
-class ConsoleBackend:
+class ConsoleBackend(_LocalBackend):
     def __init__(self, stream: TextIO | None = None) -> None:
         self.stream = stream
 
@@ -56,7 +81,9 @@ class ConsoleBackend:
         stream.flush()
 
 
-def backend_from_url(url: str) -> MailBackend:
+def backend_from_url(url: str, *, return_path: str = "") -> MailBackend:
+    """The backend a `mail_url` names; `return_path` is the SMTP envelope sender (bounces go
+    there) unless the URL has its own return_path= option. Connects to nothing yet."""
     parts = urlsplit(url)
     if parts.scheme == "file":
         if not parts.path:
@@ -65,7 +92,15 @@ def backend_from_url(url: str) -> MailBackend:
     if parts.scheme == "console":
         return ConsoleBackend()
     if parts.scheme in ("smtp", "smtps"):
-        raise ConfigError(
-            "mail_url: SMTP delivery is not available yet; use file:///folder or console:"
-        )
-    raise ConfigError(f"mail_url must start with file:// or console:, not {url!r}")
+        return SmtpBackend.from_url(url, return_path=return_path)
+    # Not the URL itself: an smtp URL with a typo in its scheme may still hold a password.
+    raise ConfigError(
+        f"mail_url must start with smtp://, smtps://, file:// or console:, not {parts.scheme!r}"
+    )
+
+
+def backend_from_settings(settings: Settings) -> MailBackend:
+    """The backend of `mail_url`, DKIM-signing when the dkim_* settings are set."""
+    backend = backend_from_url(settings.mail_url, return_path=settings.mail_return_path)
+    signer = load_signer(settings.dkim_domain, settings.dkim_selector, settings.dkim_key_file)
+    return SigningBackend(backend, signer) if signer else backend

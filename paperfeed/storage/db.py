@@ -87,12 +87,17 @@ def _connect_sqlite(url: sa.URL, busy_timeout_ms: int) -> sa.Engine:
 
 
 @contextmanager
-def writing(engine: sa.Engine) -> Iterator[sa.Connection]:
-    """A connection in a write transaction, committed on exit and rolled back on error."""
+def writing(engine: sa.Engine, *, row_locks: bool = False) -> Iterator[sa.Connection]:
+    """A connection in a write transaction, committed on exit and rolled back on error.
+
+    `row_locks=True` is for short transactions that lock their own rows (the delivery ledger's
+    FOR UPDATE SKIP LOCKED): on PostgreSQL they skip the writers' shared lock and run side by
+    side; on SQLite every writer still takes turns.
+    """
     with engine.connect() as conn:
         conn = conn.execution_options(paperfeed_writer=True)
         with conn.begin():
-            if conn.dialect.name == "postgresql":
+            if conn.dialect.name == "postgresql" and not row_locks:
                 # Writers take turns, as BEGIN IMMEDIATE makes them on SQLite: a batch reads
                 # the stored papers, merges and writes, and must not interleave with another.
                 conn.exec_driver_sql("SELECT pg_advisory_xact_lock(%s)", (WRITER_LOCK_ID,))

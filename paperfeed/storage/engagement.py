@@ -32,6 +32,18 @@ def record_view(conn: sa.Connection, paper_id: str, visitor: str, at: datetime) 
     return stored.first() is not None
 
 
+def record_views(conn: sa.Connection, views: list[tuple[str, str, datetime]]) -> None:
+    """Count many (paper_id, visitor, at) views in one statement, skipping repeats of a day."""
+    if views:
+        conn.execute(
+            insert_ignoring_conflicts(conn, paper_views),
+            [
+                {"paper_id": pid, "day": at.date(), "visitor": visitor, "viewed_at": at}
+                for pid, visitor, at in views
+            ],
+        )
+
+
 def views_in_window(
     conn: sa.Connection, start: datetime, end: datetime, category: str | None = None
 ) -> list[tuple[str, datetime]]:

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from paperfeed.models import IngestReport, RecordFailure
 from paperfeed.storage.dialect import upsert
-from paperfeed.storage.tables import checkpoints, ingest_failures, ingest_runs
+from paperfeed.storage.tables import UtcDateTime, checkpoints, ingest_failures, ingest_runs
 
 # A failure log is for reading, not a dump: keep the first ones of a very bad file.
 MAX_FAILURES_STORED_PER_RUN = 10_000
@@ -104,3 +104,11 @@ def failures_of(conn: sa.Connection, run_id: int) -> list[RecordFailure]:
         .order_by(ingest_failures.c.id)
     )
     return [RecordFailure(r.source, r.position, r.reason) for r in conn.execute(query)]
+
+
+def last_success_at(conn: sa.Connection, before: datetime) -> datetime | None:
+    """When the newest ingest run that ended well (before `before`) finished."""
+    query = sa.select(sa.func.max(ingest_runs.c.finished_at, type_=UtcDateTime())).where(
+        ingest_runs.c.status == "done", ingest_runs.c.finished_at < before
+    )
+    return conn.execute(query).scalar()

@@ -208,3 +208,30 @@ def _stored_from_row(row: sa.RowMapping) -> StoredPaper:
         first_seen_at=row["first_seen_at"],
         last_changed_at=row["last_changed_at"],
     )
+
+
+def new_between(
+    conn: sa.Connection, start: datetime, end: datetime, *, limit: int = 20_000
+) -> list[StoredPaper]:
+    """Papers that became known or were published in [start, end): a digest's candidates."""
+    query = (
+        sa.select(papers)
+        .where(
+            sa.or_(
+                sa.and_(papers.c.first_seen_at >= start, papers.c.first_seen_at < end),
+                sa.and_(papers.c.published_at >= start, papers.c.published_at < end),
+            )
+        )
+        .order_by(papers.c.published_at.desc().nulls_last(), papers.c.id)
+        .limit(limit)
+    )
+    return [_stored_from_row(row) for row in conn.execute(query).mappings()]
+
+
+def count_first_seen_between(conn: sa.Connection, start: datetime, end: datetime) -> int:
+    query = (
+        sa.select(sa.func.count())
+        .select_from(papers)
+        .where(papers.c.first_seen_at >= start, papers.c.first_seen_at < end)
+    )
+    return conn.execute(query).scalar_one()

@@ -65,6 +65,7 @@ papers = sa.Table(
     sa.Column("last_changed_at", UtcDateTime(), nullable=False),
     sa.Index("ix_papers_published_at", "published_at"),
     sa.Index("ix_papers_last_changed_at", "last_changed_at"),
+    sa.Index("ix_papers_first_seen_at", "first_seen_at"),  # m0006: a digest's new papers
 )
 
 paper_categories = sa.Table(
@@ -300,4 +301,100 @@ collection_papers = sa.Table(
     sa.Column("paper_id", sa.String(64), nullable=False),
     sa.Column("added_at", UtcDateTime(), nullable=False),
     sa.PrimaryKeyConstraint("collection_id", "paper_id"),
+)
+
+# Digest subscribers. status: pending (not yet confirmed: gets nothing but the confirmation),
+# confirmed, or unsubscribed. A hard bounce sets suppressed_at, which outranks every status.
+# link_key is mixed into every signed link of this subscriber; changing it revokes them all.
+subscribers = sa.Table(
+    "subscribers",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("email", sa.String(254), nullable=False, unique=True),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("topics", sa.Text, nullable=False, server_default="{}"),  # JSON
+    sa.Column("frequency", sa.String(8), nullable=False, server_default="daily"),
+    sa.Column("send_hour", sa.Integer, nullable=False, server_default="7"),
+    sa.Column("time_zone", sa.String(64), nullable=False, server_default="UTC"),
+    sa.Column("paper_count", sa.Integer, nullable=False, server_default="10"),
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="SET NULL")),
+    sa.Column("link_key", sa.String(32), nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("confirmed_at", UtcDateTime()),
+    sa.Column("unsubscribed_at", UtcDateTime()),
+    sa.Column("suppressed_at", UtcDateTime()),
+    sa.Column("suppressed_reason", sa.Text),
+    sa.Index("ix_subscribers_status", "status"),
+)
+
+# One row per (edition day, subscriber): claimed before sending, marked sent after the
+# server's 250, so a crashed run resumes where it stopped and a rerun sends nothing twice.
+# status: pending, claimed, sent, retry (a 4xx: next_attempt_at), failed, bounced, skipped.
+deliveries = sa.Table(
+    "deliveries",
+    metadata,
+    sa.Column("edition_day", sa.Date, nullable=False),
+    sa.Column(
+        "subscriber_id",
+        sa.Integer,
+        sa.ForeignKey("subscribers.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("claimed_by", sa.String(128)),
+    sa.Column("claim_expires_at", UtcDateTime()),
+    sa.Column("next_attempt_at", UtcDateTime()),
+    sa.Column("sent_at", UtcDateTime()),
+    sa.Column("message_id", sa.String(255)),
+    sa.Column("papers", sa.Text, nullable=False, server_default="[]"),  # JSON ids sent
+    sa.Column("note", sa.Text),
+    sa.PrimaryKeyConstraint("edition_day", "subscriber_id"),
+    sa.Index("ix_deliveries_status", "edition_day", "status"),
+)
+
+# Every paper a subscriber was ever sent: a paper goes to a subscriber at most once.
+sent_papers = sa.Table(
+    "sent_papers",
+    metadata,
+    sa.Column(
+        "subscriber_id",
+        sa.Integer,
+        sa.ForeignKey("subscribers.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("paper_id", sa.String(64), nullable=False),
+    sa.Column("edition_day", sa.Date, nullable=False),
+    sa.PrimaryKeyConstraint("subscriber_id", "paper_id"),
+)
+
+# 👍 (+1) / 👎 (-1) from the signed links in a digest; the latest vote per paper counts.
+digest_feedback = sa.Table(
+    "digest_feedback",
+    metadata,
+    sa.Column(
+        "subscriber_id",
+        sa.Integer,
+        sa.ForeignKey("subscribers.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("paper_id", sa.String(64), nullable=False),
+    sa.Column("vote", sa.Integer, nullable=False),
+    sa.Column("voted_at", UtcDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint("subscriber_id", "paper_id"),
+)
+
+# Scheduled jobs of `paperfeed worker` ("ingest" and "snapshot" for a day): whichever worker
+# claims a (name, day) first runs it; a lease that runs out lets another take over.
+worker_jobs = sa.Table(
+    "worker_jobs",
+    metadata,
+    sa.Column("name", sa.String(64), nullable=False),
+    sa.Column("day", sa.Date, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),  # running, done, failed
+    sa.Column("claimed_by", sa.String(128)),
+    sa.Column("lease_until", UtcDateTime()),
+    sa.Column("finished_at", UtcDateTime()),
+    sa.Column("note", sa.Text),
+    sa.PrimaryKeyConstraint("name", "day"),
 )

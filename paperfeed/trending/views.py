@@ -3,19 +3,36 @@
 A visitor is a keyed hash of the client's address, user agent and the day: enough to count a
 person once a day, never enough to recognise them (the key is random and per instance; the
 address is not stored).
+
+Two ways in:
+- `count_view` stores one view now and says whether it counted (tests, scripts);
+- `count_view_soon` is what a paper page calls: no I/O, the view is queued and a background
+  thread stores the queue every FLUSH_S seconds in one statement (a write transaction per
+  page cost ~0.4 ms and a thread hop). `flush_views` stores the queue at once; trending calls
+  it before it reads, so this process's own views are never missed. A crash loses at most
+  FLUSH_S seconds of views; a normal exit stores them.
+Both remember the (paper, visitor) pairs this process stored today, so a repeat view costs no
+write, and take turns on a lock here rather than in SQLite's busy handler (which sleeps 1-100
+ms between retries). Other processes' duplicates are refused by the table's primary key.
 """
 
 from __future__ import annotations
 
+import atexit
 import hashlib
+import logging
 import re
 import threading
+import time
 from datetime import datetime
 
 import sqlalchemy as sa
 
+from paperfeed.errors import PaperfeedError
 from paperfeed.storage import engagement
 from paperfeed.storage.db import writing
+
+log = logging.getLogger(__name__)
 
 # Crawlers, link previewers, feed fetchers and scripts announce themselves; people do not.
 KNOWN_BOTS = re.compile(
@@ -23,9 +40,16 @@ KNOWN_BOTS = re.compile(
     r"curl|wget|python|httpx|go-http-client|java/|libwww|headless|phantomjs|lighthouse",
     re.IGNORECASE,
 )
+FLUSH_S = 1.0
+MAX_QUEUED = 100_000  # views waiting while the database cannot take them; more are dropped
+# Per database: "paper_id visitor" of the views this process stored or found stored. Visitor
+# ids change with the day, so yesterday's entries only take room: the set is emptied when full.
+SEEN_MAX = 100_000
 _SECRET_NAME = "view-visitor-key"
 _secrets: dict[str, str] = {}
 _secrets_lock = threading.Lock()
+_seen: dict[str, set[str]] = {}
+_write_lock = threading.Lock()
 
 
 def is_bot(user_agent: str | None) -> bool:
@@ -53,5 +77,126 @@ def count_view(
     if is_bot(user_agent):
         return False
     visitor = visitor_id(_secret(engine), address, user_agent or "", now)
-    with writing(engine) as conn:
-        return engagement.record_view(conn, paper_id, visitor, now)
+    return bool(_store(engine, [(paper_id, visitor, now)]))
+
+
+def count_view_soon(
+    engine: sa.Engine, paper_id: str, *, address: str, user_agent: str | None, now: datetime
+) -> None:
+    """Queue a person's view of a paper; stored within FLUSH_S seconds (never blocks)."""
+    if not is_bot(user_agent):
+        _queue_of(engine).add((paper_id, address, user_agent or "", now))
+
+
+def flush_views(engine: sa.Engine) -> int:
+    """Store this process's queued views now; returns how many were written."""
+    queue = _queues.get(str(engine.url))
+    return queue.flush() if queue is not None else 0
+
+
+def _store(engine: sa.Engine, views: list[tuple[str, str, datetime]]) -> int:
+    """Store (paper_id, visitor, at) views in one transaction, repeats skipped.
+
+    One view: returns 1 when it counted, else 0. Several (a flush): one bulk statement, which
+    costs ~10 µs a view instead of ~170 µs, but cannot say which were repeats of another
+    process's; returns how many were new to this process."""
+    seen = _seen.setdefault(str(engine.url), set())
+    fresh = {}
+    for paper_id, visitor, at in views:
+        key = f"{paper_id} {visitor}"
+        if key not in seen:
+            fresh.setdefault(key, (paper_id, visitor, at))
+    if not fresh:
+        return 0
+    with _write_lock:
+        if len(fresh) == 1:
+            with writing(engine) as conn:
+                counted = int(engagement.record_view(conn, *next(iter(fresh.values()))))
+        else:
+            counted = _store_many(engine, list(fresh.values()))
+        if len(seen) + len(fresh) > SEEN_MAX:
+            seen.clear()
+        seen.update(fresh)
+    return counted
+
+
+def _store_many(engine: sa.Engine, views: list[tuple[str, str, datetime]]) -> int:
+    try:
+        with writing(engine) as conn:
+            engagement.record_views(conn, views)
+        return len(views)
+    except sa.exc.IntegrityError:
+        # A paper removed since it was viewed fails the whole batch: store one by one.
+        counted = 0
+        for view in views:
+            try:
+                with writing(engine) as conn:
+                    counted += engagement.record_view(conn, *view)
+            except sa.exc.IntegrityError:
+                log.info("view not counted paper_id=%s (removed)", view[0])
+        return counted
+
+
+class _Queue:
+    """One database's queued views and the thread that stores them."""
+
+    def __init__(self, engine: sa.Engine) -> None:
+        self.engine = engine
+        self._views: list[tuple[str, str, str, datetime]] = []
+        self._dropped = 0
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    def add(self, view: tuple[str, str, str, datetime]) -> None:
+        with self._lock:
+            if len(self._views) >= MAX_QUEUED:  # the database has refused writes for a while
+                self._dropped += 1
+                return
+            self._views.append(view)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="views", daemon=True)
+                self._thread.start()
+
+    def flush(self) -> int:
+        with self._lock:
+            views, self._views = self._views, []
+            dropped, self._dropped = self._dropped, 0
+        if dropped:
+            log.warning("views dropped count=%d (the queue was full)", dropped)
+        if not views:
+            return 0
+        try:
+            secret = _secret(self.engine)
+            return _store(
+                self.engine,
+                [(pid, visitor_id(secret, a, ua, at), at) for pid, a, ua, at in views],
+            )
+        except (PaperfeedError, sa.exc.SQLAlchemyError) as exc:
+            with self._lock:  # kept for the next flush, up to MAX_QUEUED
+                self._views[:0] = views[: MAX_QUEUED - len(self._views)]
+            log.warning("views not stored yet count=%d error=%s", len(views), exc)
+            return 0
+
+    def _run(self) -> None:
+        while True:
+            time.sleep(FLUSH_S)
+            self.flush()
+
+
+_queues: dict[str, _Queue] = {}
+_queues_lock = threading.Lock()
+
+
+def _queue_of(engine: sa.Engine) -> _Queue:
+    key = str(engine.url)
+    queue = _queues.get(key)
+    if queue is None:
+        with _queues_lock:
+            queue = _queues.setdefault(key, _Queue(engine))
+    return queue
+
+
+@atexit.register
+def _flush_all() -> None:
+    for queue in list(_queues.values()):
+        queue.flush()

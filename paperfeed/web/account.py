@@ -12,7 +12,6 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from paperfeed.accounts import signin
 from paperfeed.errors import InvalidInput
-from paperfeed.mail.backends import backend_from_url
 from paperfeed.web.session import (
     check_csrf,
     current_user,
@@ -36,7 +35,7 @@ def local_path(raw: object, default: str = "/library") -> str:
 def _mailer(request: Request) -> signin.Mailer:
     settings = request.app.state.services.settings
     return signin.Mailer(
-        backend=backend_from_url(settings.mail_url),
+        backend=request.app.state.services.mail_backend(),
         sender=settings.mail_from,
         public_url=settings.public_url,
     )

@@ -14,7 +14,17 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from paperfeed.services import Services
-from paperfeed.web import account, feeds, hf_compat, library, pages, search, trending
+from paperfeed.web import (
+    account,
+    digest,
+    feeds,
+    hf_compat,
+    library,
+    openapi,
+    pages,
+    search,
+    trending,
+)
 from paperfeed.web.errors import EXCEPTION_HANDLERS
 from paperfeed.web.security import SecurityHeaders
 from paperfeed.web.session import Visitors
@@ -52,6 +62,8 @@ def create_app(services: Services) -> Starlette:
         Route("/api/categories", trending.categories_json, name="categories_api"),
         Route("/api/daily_papers", hf_compat.daily_papers, name="hf_daily_papers"),
         Route("/api/stats", pages.stats_api, name="stats_api"),
+        Route("/api/openapi.json", openapi.openapi_json, name="openapi_json"),
+        Route("/api/docs", openapi.api_docs_page, name="api_docs"),
         Route("/sign-in", account.sign_in_page, name="sign_in"),
         Route("/sign-in", account.request_link, methods=["POST"]),
         Route("/sign-in/confirm", account.confirm_page, name="sign_in_confirm"),
@@ -67,6 +79,17 @@ def create_app(services: Services) -> Starlette:
         Route("/library/collections/{cid:int}", library.collection_page, name="collection"),
         Route("/library/collections/{cid:int}/delete", library.delete_collection, methods=["POST"]),
         Route("/library/file", library.file_paper, methods=["POST"], name="file_paper"),
+        Route("/subscribe", digest.subscribe_page, name="subscribe"),
+        Route("/subscribe", digest.subscribe, methods=["POST"]),
+        Route("/subscribe/confirm/{token}", digest.confirm_page, name="subscribe_confirm"),
+        Route("/subscribe/confirm/{token}", digest.confirm, methods=["POST"]),
+        Route("/subscription/{token}", digest.preferences_page, name="subscription"),
+        Route("/subscription/{token}", digest.update_preferences, methods=["POST"]),
+        Route("/unsubscribe/{token}", digest.unsubscribe_page, name="unsubscribe"),
+        Route("/unsubscribe/{token}", digest.unsubscribe, methods=["POST"]),
+        Route("/digest/vote/{token}", digest.vote_page, name="digest_vote"),
+        Route("/digest/vote/{token}", digest.vote, methods=["POST"]),
+        Route("/admin/digest", digest.preview_page, name="digest_preview"),
         Route("/healthz", pages.health_check, name="healthz"),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ]

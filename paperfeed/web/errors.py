@@ -36,11 +36,13 @@ def wants_json(request: Request) -> bool:
     return request.url.path.startswith("/api/") or request.url.path.endswith(".json")
 
 
-def error_response(request: Request, status: int, message: str) -> Response:
+def error_response(
+    request: Request, status: int, message: str, headers: dict[str, str] | None = None
+) -> Response:
     if wants_json(request):
-        return JSONResponse({"ok": False, "error": message, "status": status}, status)
+        return JSONResponse({"ok": False, "error": message, "status": status}, status, headers)
     html = render("error.html", request=request, status=status, message=message)
-    return HTMLResponse(html, status)
+    return HTMLResponse(html, status, headers)
 
 
 async def paperfeed_error(request: Request, exc: Exception) -> Response:
@@ -53,7 +55,8 @@ async def paperfeed_error(request: Request, exc: Exception) -> Response:
 
 async def http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
-    return error_response(request, exc.status_code, exc.detail)
+    # Keep the exception's headers: a 405 must say which methods are allowed (Allow).
+    return error_response(request, exc.status_code, exc.detail, exc.headers)
 
 
 async def server_error(request: Request, exc: Exception) -> Response:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from functools import partial
 
 import sqlalchemy as sa
 from starlette.concurrency import run_in_threadpool
@@ -11,12 +12,19 @@ from starlette.responses import HTMLResponse, JSONResponse
 
 from paperfeed import catalog
 from paperfeed.errors import InvalidInput, PaperfeedError
-from paperfeed.trending.views import count_view
+from paperfeed.trending.views import count_view_soon
+from paperfeed.web.cache import app_cache
 from paperfeed.web.library import marks_for
 from paperfeed.web.search import similar_to_paper
 from paperfeed.web.templates import render
 
 log = logging.getLogger(__name__)
+
+# A paper's dict and its similar papers change only when papers are ingested or indexed, so
+# pages read them through a short cache (web/cache.py); upvote and save counts and the
+# visitor's own marks are still read on every request (marks_for).
+PAPER_TTL_S = 30.0
+SIMILAR_TTL_S = 300.0
 
 
 def _engine(request: Request):  # noqa: ANN202
@@ -36,24 +44,35 @@ def _int_param(request: Request, name: str, default: int, low: int, high: int) -
     return value
 
 
+async def _paper(request: Request, raw_id: str) -> dict:
+    compute = partial(catalog.get_paper, _engine(request), raw_id)
+    return await app_cache(request, "papers", PAPER_TTL_S, max_entries=4096).get(raw_id, compute)
+
+
+async def _similar(request: Request, paper_id: str) -> list[dict]:
+    compute = partial(similar_to_paper, request, paper_id)
+    cache = app_cache(request, "similar", SIMILAR_TTL_S, max_entries=4096)
+    return await cache.get(paper_id, compute)
+
+
 async def paper_page(request: Request) -> HTMLResponse | JSONResponse:
     paper_id = request.path_params["paper_id"]
     if paper_id.endswith(".json"):
-        paper = await run_in_threadpool(catalog.get_paper, _engine(request), paper_id[:-5])
-        return JSONResponse(paper)
-    paper = await run_in_threadpool(catalog.get_paper, _engine(request), paper_id)
-    await run_in_threadpool(_count_view, request, paper["id"])
-    similar = await run_in_threadpool(similar_to_paper, request, paper["id"])
+        return JSONResponse(await _paper(request, paper_id[:-5]))
+    paper = await _paper(request, paper_id)
+    _count_view(request, paper["id"])
+    similar = await _similar(request, paper["id"])
     marks = await marks_for(request, [paper])
     html = render("paper.html", request=request, paper=paper, similar=similar, marks=marks)
     return HTMLResponse(html)
 
 
 def _count_view(request: Request, paper_id: str) -> None:
-    """A person opening a paper page is a view for trending; a failure never costs the page."""
+    """A person opening a paper page is a view for trending: queued here, stored within a
+    second (trending.views); a failure never costs the page."""
     services = request.app.state.services
     try:
-        count_view(
+        count_view_soon(
             services.engine,
             paper_id,
             address=request.client.host if request.client else "",
@@ -74,10 +93,7 @@ async def papers_api(request: Request) -> JSONResponse:
 
 
 async def paper_api(request: Request) -> JSONResponse:
-    paper = await run_in_threadpool(
-        catalog.get_paper, _engine(request), request.path_params["paper_id"]
-    )
-    return JSONResponse(paper)
+    return JSONResponse(await _paper(request, request.path_params["paper_id"]))
 
 
 async def stats_api(request: Request) -> JSONResponse:

@@ -25,6 +25,9 @@ log = logging.getLogger(__name__)
 
 PAGE_SIZE = 20
 MAX_QUERY_CHARS = 10_000
+# The keyword index can only compare dates from 1677-09-21 to 2262-04-11 (nanoseconds since
+# 1970 in 64 bits), and it holds no paper outside them: a day beyond becomes the nearest one.
+SEARCHABLE_DAYS = (datetime(1678, 1, 1, tzinfo=UTC), datetime(2262, 1, 1, tzinfo=UTC))
 
 
 def _search(request: Request):  # noqa: ANN202
@@ -36,9 +39,10 @@ def _day(request: Request, name: str) -> datetime | None:
     if not raw:
         return None
     try:
-        return datetime.strptime(raw, "%Y-%m-%d").replace(tzinfo=UTC)
+        day = datetime.strptime(raw, "%Y-%m-%d").replace(tzinfo=UTC)
     except ValueError:
         raise InvalidInput(f"{name} must be a day written YYYY-MM-DD") from None
+    return min(max(day, SEARCHABLE_DAYS[0]), SEARCHABLE_DAYS[1])
 
 
 def _choice(request: Request, name: str, choices: tuple[str, ...], default: str) -> str:

@@ -32,7 +32,13 @@ class SecurityHeaders:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message["headers"] = list(message.get("headers", [])) + HEADERS
+                headers = list(message.get("headers", []))
+                # A response that set its own policy (the mail preview) keeps it.
+                if any(name == b"content-security-policy" for name, _ in headers):
+                    extra = [h for h in HEADERS if h[0] != b"content-security-policy"]
+                else:
+                    extra = HEADERS
+                message["headers"] = headers + extra
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

@@ -1,0 +1,278 @@
+"""Subscribing to the digest: double opt-in, preferences by signed link, unsubscribe, abuse limits.
+
+Every way in answers the same, whatever state the address is in (new, pending, confirmed,
+unsubscribed, suppressed): a new or pending address gets a confirmation mail, a confirmed one a
+mail with its preferences link, a suppressed one nothing. So the answer never tells a stranger
+whether someone subscribes. Mail per address and per client is limited in the database.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from email.utils import parseaddr
+from zoneinfo import available_timezones
+
+import sqlalchemy as sa
+
+from paperfeed.accounts.addresses import normalize_email
+from paperfeed.accounts.tokens import hash_secret
+from paperfeed.digest import links
+from paperfeed.errors import InvalidInput, NotFound, TooManyRequests
+from paperfeed.mail.backends import MailBackend, finish_headers
+from paperfeed.storage import rate_limits
+from paperfeed.storage import subscribers as store
+from paperfeed.storage.db import writing
+
+ADDRESS_LIMITS = ((timedelta(minutes=10), 1), (timedelta(days=1), 3))
+CLIENT_LIMITS = ((timedelta(minutes=10), 10), (timedelta(days=1), 100))
+FREQUENCIES = ("daily", "weekly")
+MAX_TOPICS = 20
+MAX_TOPIC_CHARS = 100
+_CATEGORY = re.compile(r"^[A-Za-z][A-Za-z0-9.\-]{0,63}$")
+_ZONES = frozenset(available_timezones())
+
+DEFAULTS = {
+    "topics": {"categories": [], "keywords": [], "exclude": [], "library": False},
+    "frequency": "daily",
+    "send_hour": 7,
+    "time_zone": "UTC",
+    "paper_count": 10,
+}
+
+
+@dataclass(frozen=True)
+class Outbox:
+    backend: MailBackend
+    sender: str
+    public_url: str
+
+
+def preferences_from(form: dict) -> dict:
+    """Checked preferences from a form or the CLI; unknown or missing fields take defaults.
+
+    `categories`, `keywords` and `exclude` are lists or comma/newline-separated text.
+    """
+    topics = {
+        "categories": _terms(form.get("categories")),
+        "keywords": _terms(form.get("keywords")),
+        "exclude": _terms(form.get("exclude")),
+        "library": str(form.get("library", "")).lower() in ("1", "true", "on", "yes"),
+    }
+    for category in topics["categories"]:
+        if not _CATEGORY.match(category):
+            raise InvalidInput(f"{category[:40]!r} is not a category such as cs.CL or math.AG")
+    frequency = form.get("frequency") or DEFAULTS["frequency"]
+    if frequency not in FREQUENCIES:
+        raise InvalidInput("frequency must be daily or weekly")
+    zone = (form.get("time_zone") or DEFAULTS["time_zone"]).strip()
+    if zone not in _ZONES:
+        raise InvalidInput(f"{zone[:60]!r} is not a time zone such as Europe/Paris or UTC")
+    return {
+        "topics": topics,
+        "frequency": frequency,
+        "send_hour": _whole(form.get("send_hour"), "send hour", 0, 23, DEFAULTS["send_hour"]),
+        "time_zone": zone,
+        "paper_count": _whole(form.get("paper_count"), "number of papers", 1, 50, 10),
+    }
+
+
+def _terms(raw: object) -> list[str]:
+    if raw is None:
+        return []
+    items = raw if isinstance(raw, list | tuple) else re.split(r"[,\n]", str(raw))
+    terms = []
+    for item in items:
+        term = " ".join(str(item).split())
+        if term and term not in terms:
+            if len(term) > MAX_TOPIC_CHARS:
+                raise InvalidInput(f"a topic has at most {MAX_TOPIC_CHARS} characters")
+            terms.append(term)
+    if len(terms) > MAX_TOPICS:
+        raise InvalidInput(f"at most {MAX_TOPICS} topics of each kind")
+    return terms
+
+
+def _whole(raw: object, name: str, low: int, high: int, default: int) -> int:
+    if raw in (None, ""):
+        return default
+    try:
+        value = int(str(raw))
+    except ValueError:
+        raise InvalidInput(f"{name} must be a whole number") from None
+    if not low <= value <= high:
+        raise InvalidInput(f"{name} must be between {low} and {high}")
+    return value
+
+
+def subscribe(
+    engine: sa.Engine,
+    outbox: Outbox,
+    raw_email: str | None,
+    preferences: dict,
+    *,
+    client: str,
+    now: datetime,
+    user_id: int | None = None,
+) -> None:
+    """Ask for the digest. Raises InvalidInput for a bad address or preferences and
+    TooManyRequests when this client asked too often; otherwise the outcome is silent."""
+    email = normalize_email(raw_email)
+    message = None
+    with writing(engine) as conn:
+        if _over(conn, "subscribe client " + hash_secret(client), CLIENT_LIMITS, now):
+            raise TooManyRequests("too many requests from your network; try again later")
+        found = store.get_by_email(conn, email)
+        if found is not None and found["suppressed_at"] is not None:
+            return  # mail to it bounced: nothing more goes there
+        if _over(conn, "subscribe address " + hash_secret(email), ADDRESS_LIMITS, now):
+            return
+        secret = links.link_secret(conn)
+        prefs = preferences | ({"user_id": user_id} if user_id else {})
+        if found is None:
+            subscriber_id = store.create(conn, email, "pending", prefs, now)
+            message = _confirmation(outbox, secret, store.get(conn, subscriber_id), now)
+        elif found["status"] == "confirmed":
+            # Never change a confirmed subscription on an unverified request: remind instead.
+            message = _reminder(outbox, secret, found)
+        else:
+            store.update(conn, found["id"], status="pending", **prefs)
+            message = _confirmation(outbox, secret, store.get(conn, found["id"]), now)
+    outbox.backend.send(message)
+
+
+def _over(conn: sa.Connection, key: str, limits, now: datetime) -> bool:  # noqa: ANN001
+    over = False
+    for span, most in limits:
+        counted = rate_limits.hit(conn, f"{key} {int(span.total_seconds())}", now, span)
+        over = over or counted > most
+    return over
+
+
+def add(engine: sa.Engine, raw_email: str, preferences: dict, *, confirmed: bool, now: datetime):
+    """The admin's way in (`paperfeed subscribers add`): no mail, optionally confirmed."""
+    email = normalize_email(raw_email)
+    status = "confirmed" if confirmed else "pending"
+    with writing(engine) as conn:
+        found = store.get_by_email(conn, email)
+        if found is None:
+            store.create(conn, email, status, preferences, now)
+        else:
+            extra = {"confirmed_at": now} if confirmed and found["status"] != "confirmed" else {}
+            store.update(conn, found["id"], status=status, **preferences, **extra)
+        return store.get_by_email(conn, email)
+
+
+def remove(engine: sa.Engine, raw_email: str) -> None:
+    email = normalize_email(raw_email)
+    with writing(engine) as conn:
+        if not store.delete(conn, email):
+            raise NotFound(f"{email} is not a subscriber")
+
+
+def confirm(engine: sa.Engine, token: str, now: datetime) -> dict:
+    with writing(engine) as conn:
+        subscriber, _ = links.verify(conn, token, ("confirm",), now)
+        if subscriber["status"] != "confirmed":
+            store.update(conn, subscriber["id"], status="confirmed", confirmed_at=now)
+        return store.get(conn, subscriber["id"])
+
+
+def check_confirm_link(engine: sa.Engine, token: str, now: datetime) -> dict:
+    """The subscriber a confirmation link is for, without confirming (the landing page)."""
+    with writing(engine) as conn:
+        return links.verify(conn, token, ("confirm",), now)[0]
+
+
+def manage(engine: sa.Engine, token: str, now: datetime) -> dict:
+    """The subscriber a manage link (preferences, unsubscribe) belongs to."""
+    with writing(engine) as conn:
+        return links.verify(conn, token, ("manage",), now)[0]
+
+
+def update_preferences(engine: sa.Engine, token: str, preferences: dict, now: datetime) -> dict:
+    with writing(engine) as conn:
+        subscriber, _ = links.verify(conn, token, ("manage",), now)
+        store.update(conn, subscriber["id"], **preferences)
+        return store.get(conn, subscriber["id"])
+
+
+def unsubscribe(engine: sa.Engine, token: str, now: datetime) -> dict:
+    """Idempotent: a second click (or a mail client's one-click POST) changes nothing more."""
+    with writing(engine) as conn:
+        subscriber, _ = links.verify(conn, token, ("manage",), now)
+        if subscriber["status"] != "unsubscribed":
+            store.update(conn, subscriber["id"], status="unsubscribed", unsubscribed_at=now)
+        return store.get(conn, subscriber["id"])
+
+
+def resubscribe(engine: sa.Engine, token: str, now: datetime) -> dict:
+    """Undo an unsubscribe from the same manage link (the address was already confirmed)."""
+    with writing(engine) as conn:
+        subscriber, _ = links.verify(conn, token, ("manage",), now)
+        if subscriber["suppressed_at"] is None:
+            store.update(conn, subscriber["id"], status="confirmed", unsubscribed_at=None)
+        return store.get(conn, subscriber["id"])
+
+
+def record_vote(engine: sa.Engine, token: str, now: datetime) -> tuple[dict, str, int]:
+    """A 👍 / 👎 link: (subscriber, paper id, +1 or -1)."""
+    with writing(engine) as conn:
+        subscriber, purpose = links.verify(conn, token, ("up:", "down:"), now)
+        direction, _, paper_id = purpose.partition(":")
+        value = 1 if direction == "up" else -1
+        store.vote(conn, subscriber["id"], paper_id, value, now)
+        return subscriber, paper_id, value
+
+
+def manage_url(public_url: str, secret: str, subscriber: dict) -> str:
+    return f"{public_url.rstrip('/')}/subscription/{links.sign(secret, subscriber, 'manage')}"
+
+
+def unsubscribe_url(public_url: str, secret: str, subscriber: dict) -> str:
+    token = links.sign(secret, subscriber, "manage")
+    return f"{public_url.rstrip('/')}/unsubscribe/{token}"
+
+
+def vote_url(public_url: str, secret: str, subscriber: dict, paper_id: str, up: bool) -> str:
+    token = links.sign(secret, subscriber, f"{'up' if up else 'down'}:{paper_id}")
+    return f"{public_url.rstrip('/')}/digest/vote/{token}"
+
+
+def _message(outbox: Outbox, to: str, subject: str, body: str) -> EmailMessage:
+    message = EmailMessage()
+    message["Subject"] = subject
+    message["From"] = outbox.sender
+    message["To"] = to
+    message.set_content(body)
+    domain = parseaddr(outbox.sender)[1].rpartition("@")[2] or "localhost"
+    return finish_headers(message, domain)
+
+
+def _confirmation(outbox: Outbox, secret: str, subscriber: dict, now: datetime) -> EmailMessage:
+    expires = now + timedelta(seconds=links.CONFIRM_SECONDS)
+    token = links.sign(secret, subscriber, "confirm", expires_at=expires)
+    link = f"{outbox.public_url.rstrip('/')}/subscribe/confirm/{token}"
+    return _message(
+        outbox,
+        subscriber["email"],
+        "Confirm your paperfeed digest",
+        "Someone, probably you, asked for paperfeed's trending papers by mail at this address.\n"
+        "Open this link and press the button to start receiving them:\n\n"
+        f"{link}\n\n"
+        "The link works for 72 hours. If you did not ask for this, ignore this mail: you will\n"
+        "get nothing else from us.\n",
+    )
+
+
+def _reminder(outbox: Outbox, secret: str, subscriber: dict) -> EmailMessage:
+    return _message(
+        outbox,
+        subscriber["email"],
+        "Your paperfeed digest subscription",
+        "Someone, probably you, asked to subscribe this address to paperfeed's digest.\n"
+        "It is already subscribed. To change what you receive, or to stop it:\n\n"
+        f"{manage_url(outbox.public_url, secret, subscriber)}\n",
+    )

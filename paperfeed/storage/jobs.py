@@ -1,0 +1,60 @@
+"""Claims on the worker's daily jobs: one worker runs each (job, day); a dead one's lease ends."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import sqlalchemy as sa
+
+from paperfeed.storage.dialect import insert_ignoring_conflicts
+from paperfeed.storage.tables import worker_jobs
+
+
+def claim(
+    conn: sa.Connection, name: str, day: date, worker: str, now: datetime, lease_until: datetime
+) -> bool:
+    """True when this worker now holds (name, day): new, or failed / abandoned by another."""
+    inserted = conn.execute(
+        insert_ignoring_conflicts(conn, worker_jobs).returning(worker_jobs.c.name),
+        {
+            "name": name,
+            "day": day,
+            "status": "running",
+            "claimed_by": worker,
+            "lease_until": lease_until,
+        },
+    ).first()
+    if inserted:
+        return True
+    c = worker_jobs.c
+    taken = conn.execute(
+        sa.update(worker_jobs)
+        .where(
+            c.name == name,
+            c.day == day,
+            sa.or_(c.status == "failed", sa.and_(c.status == "running", c.lease_until <= now)),
+        )
+        .values(status="running", claimed_by=worker, lease_until=lease_until, note=None)
+    )
+    return taken.rowcount > 0
+
+
+def finish(
+    conn: sa.Connection, name: str, day: date, worker: str, now: datetime, ok: bool, note: str
+) -> None:
+    conn.execute(
+        sa.update(worker_jobs)
+        .where(worker_jobs.c.name == name, worker_jobs.c.day == day)
+        .values(status="done" if ok else "failed", finished_at=now, note=note[:1000])
+    )
+
+
+def state(conn: sa.Connection, name: str, day: date) -> dict | None:
+    row = (
+        conn.execute(
+            sa.select(worker_jobs).where(worker_jobs.c.name == name, worker_jobs.c.day == day)
+        )
+        .mappings()
+        .first()
+    )
+    return dict(row) if row else None

@@ -1,0 +1,297 @@
+"""Digest subscription pages: subscribe, confirm, preferences, unsubscribe, 👍 / 👎, preview.
+
+Links in mail only ever show a page with a button; the button's POST does the work, because
+mail scanners open links. The one exception is RFC 8058's one-click unsubscribe: a mail client
+POSTs to the List-Unsubscribe URL with no cookie, so that POST needs no CSRF token — it can only
+unsubscribe the address the signed URL names, and doing it twice changes nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from zoneinfo import available_timezones
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+
+from paperfeed.digest import subscriptions
+from paperfeed.errors import Forbidden, InvalidInput, NotFound
+from paperfeed.web.account import MAX_FORM_FIELD, _client
+from paperfeed.web.session import check_csrf, current_user, require_user
+from paperfeed.web.templates import render
+
+TIME_ZONES = sorted(available_timezones())
+FORM_FIELDS = (
+    "categories",
+    "keywords",
+    "exclude",
+    "library",
+    "frequency",
+    "send_hour",
+    "time_zone",
+    "paper_count",
+)
+
+
+def _services(request: Request):  # noqa: ANN202
+    return request.app.state.services
+
+
+def _outbox(request: Request) -> subscriptions.Outbox:
+    services = _services(request)
+    return subscriptions.Outbox(
+        backend=services.mail_backend(),
+        sender=services.settings.mail_from,
+        public_url=services.settings.public_url,
+    )
+
+
+def _page(request: Request, name: str, status: int = 200, **context: object) -> HTMLResponse:
+    return HTMLResponse(render(name, request=request, time_zones=TIME_ZONES, **context), status)
+
+
+async def _form(request: Request) -> dict:
+    async with request.form(max_files=0, max_fields=20, max_part_size=MAX_FORM_FIELD) as form:
+        return {key: value for key, value in form.items() if isinstance(value, str)}
+
+
+def _prefs_view(form: dict) -> dict:
+    """What the form shows: the values sent, or defaults."""
+    defaults = subscriptions.DEFAULTS
+    return {
+        "email": form.get("email", ""),
+        "categories": form.get("categories", ""),
+        "keywords": form.get("keywords", ""),
+        "exclude": form.get("exclude", ""),
+        "library": form.get("library") in ("1", "on", "true"),
+        "frequency": form.get("frequency") or defaults["frequency"],
+        "send_hour": int(form.get("send_hour") or defaults["send_hour"])
+        if str(form.get("send_hour") or "").isdigit()
+        else defaults["send_hour"],
+        "time_zone": form.get("time_zone") or defaults["time_zone"],
+        "paper_count": form.get("paper_count") or defaults["paper_count"],
+    }
+
+
+def _subscriber_view(subscriber: dict) -> dict:
+    topics = subscriber["topics"]
+    return {
+        "email": subscriber["email"],
+        "categories": ", ".join(topics.get("categories", [])),
+        "keywords": ", ".join(topics.get("keywords", [])),
+        "exclude": ", ".join(topics.get("exclude", [])),
+        "library": bool(topics.get("library")),
+        "frequency": subscriber["frequency"],
+        "send_hour": subscriber["send_hour"],
+        "time_zone": subscriber["time_zone"],
+        "paper_count": subscriber["paper_count"],
+    }
+
+
+async def subscribe_page(request: Request) -> HTMLResponse:
+    prefill = {"email": request.query_params.get("email", "")[:254]}
+    return _page(request, "subscribe.html", prefs=_prefs_view(prefill))
+
+
+async def subscribe(request: Request) -> HTMLResponse:
+    form = await _form(request)
+    check_csrf(request, form)
+    services = _services(request)
+    user = current_user(request)
+    try:
+        preferences = subscriptions.preferences_from(form)
+        if preferences["topics"]["library"] and not user:
+            raise InvalidInput("sign in first to get papers like those in your library")
+        await run_in_threadpool(
+            subscriptions.subscribe,
+            services.engine,
+            _outbox(request),
+            form.get("email"),
+            preferences,
+            client=_client(request),
+            now=services.clock(),
+            user_id=user["id"] if user else None,
+        )
+    except InvalidInput as exc:
+        return _page(request, "subscribe.html", 400, prefs=_prefs_view(form), problem=str(exc))
+    return _page(request, "subscribe_sent.html", email=form.get("email", ""))
+
+
+async def confirm_page(request: Request) -> HTMLResponse:
+    token = request.path_params["token"]
+    services = _services(request)
+    try:
+        found = await run_in_threadpool(
+            subscriptions.check_confirm_link, services.engine, token, services.clock()
+        )
+    except (InvalidInput, NotFound) as exc:
+        return _page(request, "subscribe_confirm.html", 400, problem=str(exc))
+    return _page(request, "subscribe_confirm.html", token=token, email=found["email"])
+
+
+async def confirm(request: Request) -> HTMLResponse:
+    form = await _form(request)
+    check_csrf(request, form)
+    services = _services(request)
+    token = request.path_params["token"]
+    try:
+        found = await run_in_threadpool(
+            subscriptions.confirm, services.engine, token, services.clock()
+        )
+    except (InvalidInput, NotFound) as exc:
+        return _page(request, "subscribe_confirm.html", 400, problem=str(exc))
+    return _page(request, "subscription.html", **_manage_context(request, found, token=None))
+
+
+def _manage_context(request: Request, subscriber: dict, token: str | None, **extra) -> dict:  # noqa: ANN003
+    services = _services(request)
+    if token is None:
+        from paperfeed.digest.links import link_secret
+        from paperfeed.storage.db import writing
+
+        with writing(services.engine) as conn:
+            secret = link_secret(conn)
+        url = subscriptions.manage_url("", secret, subscriber)
+        token = url.rsplit("/", 1)[1]
+    return {
+        "subscriber": subscriber,
+        "prefs": _subscriber_view(subscriber),
+        "token": token,
+        "can_use_library": current_user(request) is not None,
+        **extra,
+    }
+
+
+async def preferences_page(request: Request) -> HTMLResponse:
+    token = request.path_params["token"]
+    services = _services(request)
+    try:
+        found = await run_in_threadpool(
+            subscriptions.manage, services.engine, token, services.clock()
+        )
+    except (InvalidInput, NotFound) as exc:
+        return _page(request, "subscription.html", 400, problem=str(exc))
+    return _page(request, "subscription.html", **_manage_context(request, found, token))
+
+
+async def update_preferences(request: Request) -> HTMLResponse:
+    form = await _form(request)
+    check_csrf(request, form)
+    token = request.path_params["token"]
+    services = _services(request)
+    action = form.get("action", "save")
+    try:
+        if action == "unsubscribe":
+            found = await run_in_threadpool(
+                subscriptions.unsubscribe, services.engine, token, services.clock()
+            )
+            note = "You are unsubscribed. No more digests will be sent."
+        elif action == "resubscribe":
+            found = await run_in_threadpool(
+                subscriptions.resubscribe, services.engine, token, services.clock()
+            )
+            note = "Welcome back: digests start again with the next edition."
+        else:
+            preferences = subscriptions.preferences_from(form)
+            found = await run_in_threadpool(
+                subscriptions.update_preferences,
+                services.engine,
+                token,
+                preferences,
+                services.clock(),
+            )
+            note = "Saved. The next digest follows these preferences."
+    except (InvalidInput, NotFound) as exc:
+        found = await run_in_threadpool(
+            subscriptions.manage, services.engine, token, services.clock()
+        )
+        context = _manage_context(request, found, token, problem=str(exc))
+        context["prefs"] = _prefs_view(form) | {"email": found["email"]}
+        return _page(request, "subscription.html", 400, **context)
+    return _page(request, "subscription.html", **_manage_context(request, found, token, note=note))
+
+
+async def unsubscribe_page(request: Request) -> HTMLResponse:
+    """GET of the List-Unsubscribe URL: a button, and nobody unsubscribed yet."""
+    token = request.path_params["token"]
+    services = _services(request)
+    try:
+        found = await run_in_threadpool(
+            subscriptions.manage, services.engine, token, services.clock()
+        )
+    except (InvalidInput, NotFound) as exc:
+        return _page(request, "unsubscribe.html", 400, problem=str(exc))
+    return _page(request, "unsubscribe.html", token=token, subscriber=found)
+
+
+async def unsubscribe(request: Request) -> HTMLResponse:
+    """RFC 8058 one-click: no cookie, no CSRF token; idempotent."""
+    token = request.path_params["token"]
+    services = _services(request)
+    try:
+        found = await run_in_threadpool(
+            subscriptions.unsubscribe, services.engine, token, services.clock()
+        )
+    except (InvalidInput, NotFound) as exc:
+        return _page(request, "unsubscribe.html", 400, problem=str(exc))
+    return _page(request, "unsubscribe.html", token=token, subscriber=found, done=True)
+
+
+async def vote_page(request: Request) -> HTMLResponse:
+    token = request.path_params["token"]
+    services = _services(request)
+    from paperfeed.digest.links import verify
+    from paperfeed.storage.db import writing
+
+    def check() -> tuple:
+        with writing(services.engine) as conn:
+            return verify(conn, token, ("up:", "down:"), services.clock())
+
+    try:
+        _, purpose = await run_in_threadpool(check)
+    except (InvalidInput, NotFound) as exc:
+        return _page(request, "vote.html", 400, problem=str(exc))
+    direction, _, paper_id = purpose.partition(":")
+    return _page(request, "vote.html", token=token, up=direction == "up", paper_id=paper_id)
+
+
+async def vote(request: Request) -> HTMLResponse:
+    form = await _form(request)
+    check_csrf(request, form)
+    services = _services(request)
+    try:
+        _, paper_id, value = await run_in_threadpool(
+            subscriptions.record_vote,
+            services.engine,
+            request.path_params["token"],
+            services.clock(),
+        )
+    except (InvalidInput, NotFound) as exc:
+        return _page(request, "vote.html", 400, problem=str(exc))
+    return _page(request, "vote.html", done=True, up=value > 0, paper_id=paper_id)
+
+
+async def preview_page(request: Request) -> Response:
+    """An admin's view of any subscriber's digest: GET /admin/digest?email=…&date=…"""
+    user = require_user(request)
+    services = _services(request)
+    admins = {a.strip().lower() for a in services.settings.admin_emails.split(",") if a.strip()}
+    if user["email"] not in admins:
+        raise Forbidden("only admins can preview other people's digests")
+    email = request.query_params.get("email", "")
+    raw_day = request.query_params.get("date")
+    try:
+        day = date.fromisoformat(raw_day) if raw_day else None
+    except ValueError:
+        raise InvalidInput("date must be a day written YYYY-MM-DD") from None
+    day = day or (services.clock() - timedelta(days=1)).date()
+    from paperfeed.digest.send import preview
+
+    _, message = await run_in_threadpool(
+        preview, services.engine, services.digest_sender(), email, day
+    )
+    html = message.get_body(("html",)).get_content()
+    # Mail HTML carries its styles inline; this one page may use them, and nothing else.
+    policy = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"
+    return HTMLResponse(html, headers={"content-security-policy": policy})

@@ -1,0 +1,139 @@
+"""`paperfeed worker`: the morning routine, and each subscriber's digest at their own hour.
+
+Every tick (30 s) a worker:
+1. once a day, from `worker_ingest_hour` UTC: runs the ingest commands of `worker_ingest`
+   (each as `paperfeed ingest …` in its own process, so one failing source stops nothing else),
+   then freezes yesterday's trending lists — each job claimed in the database, so with several
+   workers it runs once;
+2. sends the newest edition (yesterday, UTC) to subscribers whose moment has come: the first
+   time their clock shows `send_hour` after the edition closed at midnight UTC; and retries
+   whose backoff has passed.
+Any number of workers can run, on any machines: deliveries and jobs are claimed with leases.
+"""
+
+from __future__ import annotations
+
+import logging
+import shlex
+import subprocess
+import sys
+import threading
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from paperfeed.digest.send import SendSummary, is_due, send_edition, worker_name
+from paperfeed.services import Services
+from paperfeed.storage import jobs
+from paperfeed.storage import subscribers as store
+from paperfeed.storage.db import writing
+from paperfeed.trending.score import WINDOWS
+
+log = logging.getLogger(__name__)
+
+TICK_S = 30.0
+JOB_LEASE = timedelta(hours=1)
+INGEST_TIMEOUT_S = 3 * 3600
+
+
+def send_moment(edition: date, send_hour: int, zone: str) -> datetime:
+    """When a subscriber gets an edition: the first `send_hour` on their clock after the
+    edition's day ended (midnight UTC)."""
+    closed = datetime.combine(edition + timedelta(days=1), time(), UTC)
+    tz = ZoneInfo(zone)
+    local = closed.astimezone(tz)
+    moment = datetime.combine(local.date(), time(send_hour), tz)
+    if moment < local:
+        moment = datetime.combine(local.date() + timedelta(days=1), time(send_hour), tz)
+    return moment.astimezone(UTC)
+
+
+def due_now(services: Services, now: datetime) -> tuple[date, list[int]]:
+    """The newest complete edition and the subscribers whose moment for it has come."""
+    edition = now.astimezone(UTC).date() - timedelta(days=1)
+    with services.engine.connect() as conn:
+        subscribers = store.deliverable(conn)
+    due = [
+        s["id"]
+        for s in subscribers
+        if is_due(s, edition) and now >= send_moment(edition, s["send_hour"], s["time_zone"])
+    ]
+    return edition, due
+
+
+class Worker:
+    def __init__(self, services: Services, *, name: str | None = None) -> None:
+        self.services = services
+        self.name = name or worker_name()
+        self.stopping = threading.Event()
+
+    def run(self, *, once: bool = False) -> None:
+        log.info("worker started name=%s", self.name)
+        while not self.stopping.is_set():
+            try:
+                self.tick()
+            except Exception:  # noqa: BLE001 - a bad tick is logged; the next one tries again
+                log.exception("worker tick failed")
+            if once:
+                break
+            self.stopping.wait(TICK_S)
+        log.info("worker stopped name=%s", self.name)
+
+    def tick(self) -> SendSummary | None:
+        now = self.services.clock()
+        settings = self.services.settings
+        if now.astimezone(UTC).hour >= settings.worker_ingest_hour:
+            self.daily_jobs(now.astimezone(UTC).date())
+        edition, due = due_now(self.services, now)
+        sender = self.services.digest_sender()
+        sender.worker = self.name
+        sender.should_stop = self.stopping.is_set
+        summary = send_edition(self.services.engine, sender, edition, subscriber_ids=due)
+        if summary.sent or summary.failed or summary.bounced:
+            log.info("digests %s", summary.as_dict())
+        return summary
+
+    def daily_jobs(self, today: date) -> None:
+        if self._claim("ingest", today):
+            ok, note = self._ingest()
+            self._finish("ingest", today, ok, note)
+        ingest = self._state("ingest", today)
+        if ingest and ingest["status"] in ("done", "failed") and self._claim("snapshot", today):
+            ok, note = self._snapshot(today - timedelta(days=1))
+            self._finish("snapshot", today, ok, note)
+
+    def _ingest(self) -> tuple[bool, str]:
+        commands = [c.strip() for c in self.services.settings.worker_ingest.split(";")]
+        notes, ok = [], True
+        for command in filter(None, commands):
+            args = [sys.executable, "-m", "paperfeed", "ingest", *shlex.split(command)]
+            try:
+                done = subprocess.run(
+                    args, capture_output=True, text=True, timeout=INGEST_TIMEOUT_S, check=False
+                )
+            except subprocess.TimeoutExpired:
+                ok = False
+                notes.append(f"{command}: timed out")
+                continue
+            ok = ok and done.returncode == 0
+            last = (done.stdout.strip() or done.stderr.strip()).splitlines()[-1:] or [""]
+            notes.append(f"{command}: exit {done.returncode} {last[0][:200]}")
+            log.info("ingest command=%r exit=%s", command, done.returncode)
+        return ok, "; ".join(notes) or "nothing to ingest (worker_ingest is empty)"
+
+    def _snapshot(self, day: date) -> tuple[bool, str]:
+        for window in WINDOWS:
+            self.services.trending(window=window, day=day, limit=100)
+        return True, f"trending of {day} frozen"
+
+    def _claim(self, job: str, day: date) -> bool:
+        now = self.services.clock()
+        with writing(self.services.engine, row_locks=True) as conn:
+            return jobs.claim(conn, job, day, self.name, now, now + JOB_LEASE)
+
+    def _finish(self, job: str, day: date, ok: bool, note: str) -> None:
+        with writing(self.services.engine, row_locks=True) as conn:
+            jobs.finish(conn, job, day, self.name, self.services.clock(), ok, note)
+
+    def _state(self, job: str, day: date) -> dict | None:
+        with self.services.engine.connect() as conn:
+            return jobs.state(conn, job, day)
