@@ -34,7 +34,7 @@ def site(tmp_path_factory, test_data):
         (test_data / "search" / "papers.jsonl").read_text() + json.dumps(HOSTILE) + "\n"
     )
     # Yesterday's Hugging Face day: upvotes make two papers trend.
-    day = (datetime.now(UTC) - timedelta(hours=20)).date().isoformat()
+    day = (datetime.now(UTC) - timedelta(days=1)).date().isoformat()
     hf = home / "hf.jsonl"
     hf.write_text(
         json.dumps(

@@ -116,7 +116,7 @@ def live(tmp_path_factory, test_data):
     yesterday on Hugging Face (so trending has engagement, not only the newest papers)."""
     home = tmp_path_factory.mktemp("home")
     env = cli_env(home)
-    day = (datetime.now(UTC) - timedelta(hours=20)).date().isoformat()
+    day = (datetime.now(UTC) - timedelta(days=1)).date().isoformat()
     hf = home / "hf.jsonl"
     entries = [
         {"paper": {"id": "2403.04957", "title": "t", "upvotes": 30}, "numComments": 2},
