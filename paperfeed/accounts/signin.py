@@ -59,24 +59,20 @@ def request_link(
     gets the same silence as any other, so the answer reveals nothing about it."""
     email = normalize_email(raw_email)
     with writing(engine) as conn:
-        if _over(conn, "sign-in client " + hash_secret(client), CLIENT_LIMITS, now):
+        if rate_limits.over_limits(
+            conn, "sign-in client " + hash_secret(client), CLIENT_LIMITS, now
+        ):
             raise TooManyRequests(
                 "too many sign-in requests from your network; try again in a few minutes"
             )
-        if _over(conn, "sign-in address " + hash_secret(email), ADDRESS_LIMITS, now):
+        if rate_limits.over_limits(
+            conn, "sign-in address " + hash_secret(email), ADDRESS_LIMITS, now
+        ):
             return
         store.forget_expired(conn, now)
         secret, digest = new_secret()
         store.store_sign_in_token(conn, digest, email, now, now + LINK_LIFETIME)
     mailer.backend.send(sign_in_message(mailer, email, secret, next_path))
-
-
-def _over(conn: sa.Connection, key: str, limits, now: datetime) -> bool:  # noqa: ANN001
-    over = False
-    for span, most in limits:
-        counted = rate_limits.hit(conn, f"{key} {int(span.total_seconds())}", now, span)
-        over = over or counted > most
-    return over
 
 
 def sign_in_message(mailer: Mailer, email: str, secret: str, next_path: str) -> EmailMessage:

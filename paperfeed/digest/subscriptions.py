@@ -122,12 +122,16 @@ def subscribe(
     email = normalize_email(raw_email)
     message = None
     with writing(engine) as conn:
-        if _over(conn, "subscribe client " + hash_secret(client), CLIENT_LIMITS, now):
+        if rate_limits.over_limits(
+            conn, "subscribe client " + hash_secret(client), CLIENT_LIMITS, now
+        ):
             raise TooManyRequests("too many requests from your network; try again later")
         found = store.get_by_email(conn, email)
         if found is not None and found["suppressed_at"] is not None:
             return  # mail to it bounced: nothing more goes there
-        if _over(conn, "subscribe address " + hash_secret(email), ADDRESS_LIMITS, now):
+        if rate_limits.over_limits(
+            conn, "subscribe address " + hash_secret(email), ADDRESS_LIMITS, now
+        ):
             return
         secret = links.link_secret(conn)
         prefs = preferences | ({"user_id": user_id} if user_id else {})
@@ -141,14 +145,6 @@ def subscribe(
             store.update(conn, found["id"], status="pending", **prefs)
             message = _confirmation(outbox, secret, store.get(conn, found["id"]), now)
     outbox.backend.send(message)
-
-
-def _over(conn: sa.Connection, key: str, limits, now: datetime) -> bool:  # noqa: ANN001
-    over = False
-    for span, most in limits:
-        counted = rate_limits.hit(conn, f"{key} {int(span.total_seconds())}", now, span)
-        over = over or counted > most
-    return over
 
 
 def add(engine: sa.Engine, raw_email: str, preferences: dict, *, confirmed: bool, now: datetime):

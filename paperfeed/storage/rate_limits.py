@@ -29,3 +29,12 @@ def hit(conn: sa.Connection, key: str, now: datetime, span: timedelta) -> int:
 
 def forget_before(conn: sa.Connection, before: datetime) -> None:
     conn.execute(sa.delete(rate_limits).where(rate_limits.c.window_start < before))
+
+
+def over_limits(conn: sa.Connection, key: str, limits, now: datetime) -> bool:  # noqa: ANN001
+    """Count one event for `key` in each (span, most) window; True if any is now over."""
+    over = False
+    for span, most in limits:
+        counted = hit(conn, f"{key} {int(span.total_seconds())}", now, span)
+        over = over or counted > most
+    return over
