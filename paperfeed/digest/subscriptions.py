@@ -223,6 +223,20 @@ def record_vote(engine: sa.Engine, token: str, now: datetime) -> tuple[dict, str
         return subscriber, paper_id, value
 
 
+def manage_token(engine: sa.Engine, subscriber: dict) -> str:
+    """The token of a subscriber's preferences link (shown right after confirming)."""
+    with writing(engine) as conn:
+        return links.sign(links.link_secret(conn), subscriber, "manage")
+
+
+def check_vote_link(engine: sa.Engine, token: str, now: datetime) -> tuple[bool, str]:
+    """(is 👍, paper id) of a vote link, without recording it (the landing page)."""
+    with writing(engine) as conn:
+        _, purpose = links.verify(conn, token, ("up:", "down:"), now)
+    direction, _, paper_id = purpose.partition(":")
+    return direction == "up", paper_id
+
+
 def manage_url(public_url: str, secret: str, subscriber: dict) -> str:
     return f"{public_url.rstrip('/')}/subscription/{links.sign(secret, subscriber, 'manage')}"
 

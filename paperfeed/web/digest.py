@@ -141,19 +141,11 @@ async def confirm(request: Request) -> HTMLResponse:
         )
     except (InvalidInput, NotFound) as exc:
         return _page(request, "subscribe_confirm.html", 400, problem=str(exc))
-    return _page(request, "subscription.html", **_manage_context(request, found, token=None))
+    token = await run_in_threadpool(subscriptions.manage_token, services.engine, found)
+    return _page(request, "subscription.html", **_manage_context(request, found, token))
 
 
-def _manage_context(request: Request, subscriber: dict, token: str | None, **extra) -> dict:  # noqa: ANN003
-    services = _services(request)
-    if token is None:
-        from paperfeed.digest.links import link_secret
-        from paperfeed.storage.db import writing
-
-        with writing(services.engine) as conn:
-            secret = link_secret(conn)
-        url = subscriptions.manage_url("", secret, subscriber)
-        token = url.rsplit("/", 1)[1]
+def _manage_context(request: Request, subscriber: dict, token: str, **extra) -> dict:  # noqa: ANN003
     return {
         "subscriber": subscriber,
         "prefs": _subscriber_view(subscriber),
@@ -241,19 +233,13 @@ async def unsubscribe(request: Request) -> HTMLResponse:
 async def vote_page(request: Request) -> HTMLResponse:
     token = request.path_params["token"]
     services = _services(request)
-    from paperfeed.digest.links import verify
-    from paperfeed.storage.db import writing
-
-    def check() -> tuple:
-        with writing(services.engine) as conn:
-            return verify(conn, token, ("up:", "down:"), services.clock())
-
     try:
-        _, purpose = await run_in_threadpool(check)
+        up, paper_id = await run_in_threadpool(
+            subscriptions.check_vote_link, services.engine, token, services.clock()
+        )
     except (InvalidInput, NotFound) as exc:
         return _page(request, "vote.html", 400, problem=str(exc))
-    direction, _, paper_id = purpose.partition(":")
-    return _page(request, "vote.html", token=token, up=direction == "up", paper_id=paper_id)
+    return _page(request, "vote.html", token=token, up=up, paper_id=paper_id)
 
 
 async def vote(request: Request) -> HTMLResponse:

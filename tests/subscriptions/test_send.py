@@ -195,3 +195,22 @@ def test_quiet_days_send_nothing_and_say_why(day_of_papers, smtp_server, sender_
         note = ledger.get(conn, quiet, 1)["note"]
     assert "announced no new papers" in note
     assert smtp_server.messages == []
+
+
+def test_the_vote_links_in_a_digest_record_a_vote(day_of_papers, smtp_server, sender_for):
+    import re
+
+    from paperfeed.digest import subscriptions
+
+    services = day_of_papers
+    add_subscriber(services, "ada@example.org")
+    send_edition(services.engine, sender_for(), DAY)
+    text = received(smtp_server)["ada@example.org"][0].get_body(("plain",)).get_content()
+    tokens = re.findall(r"https://papers\.example\.org/digest/vote/(\S+)", text)
+    assert len(tokens) >= 2
+    up, paper_id = subscriptions.check_vote_link(services.engine, tokens[1], SEND_AT)
+    with services.engine.connect() as conn:
+        assert store.votes(conn, 1) == {}  # landing on the link records nothing
+    subscriptions.record_vote(services.engine, tokens[1], SEND_AT)
+    with services.engine.connect() as conn:
+        assert store.votes(conn, 1) == {paper_id: 1 if up else -1}
