@@ -7,7 +7,9 @@ Every tick (30 s) a worker:
    workers it runs once;
 2. sends the newest edition (yesterday, UTC) to subscribers whose moment has come: the first
    time their clock shows `send_hour` after the edition closed at midnight UTC; and retries
-   whose backoff has passed.
+   whose backoff has passed. A moment missed by up to `LATE_GRACE` (a worker down across
+   midnight UTC) is still honoured with the edition before; older ones are dropped, because a
+   stale digest helps nobody.
 Any number of workers can run, on any machines: deliveries and jobs are claimed with leases.
 """
 
@@ -32,6 +34,8 @@ log = logging.getLogger(__name__)
 
 TICK_S = 30.0
 JOB_LEASE = timedelta(hours=1)
+RETRY_FAILED_JOB = timedelta(hours=1)  # a failed ingest is tried again, but not every tick
+LATE_GRACE = timedelta(hours=6)
 INGEST_TIMEOUT_S = 3 * 3600
 
 
@@ -47,24 +51,40 @@ def send_moment(edition: date, send_hour: int, zone: str) -> datetime:
     return moment.astimezone(UTC)
 
 
-def due_now(services: Services, now: datetime) -> tuple[date, list[int]]:
-    """The newest complete edition and the subscribers whose moment for it has come."""
-    edition = now.astimezone(UTC).date() - timedelta(days=1)
+def due_editions(services: Services, now: datetime) -> list[tuple[date, list[int]]]:
+    """The editions to send now, oldest first, each with the subscribers whose moment has come:
+    the newest complete edition, and the one before for moments missed by at most LATE_GRACE.
+    (The ledger makes sending an edition twice to anyone impossible.)"""
+    newest = now.astimezone(UTC).date() - timedelta(days=1)
     with services.engine.connect() as conn:
         subscribers = store.deliverable(conn)
-    due = [
-        s["id"]
-        for s in subscribers
-        if is_due(s, edition) and now >= send_moment(edition, s["send_hour"], s["time_zone"])
-    ]
-    return edition, due
+    editions = []
+    for edition in (newest - timedelta(days=1), newest):
+        due = []
+        for s in subscribers:
+            if not is_due(s, edition):
+                continue
+            moment = send_moment(edition, s["send_hour"], s["time_zone"])
+            late = edition != newest and now - moment > LATE_GRACE
+            if now >= moment and not late:
+                due.append(s["id"])
+        editions.append((edition, due))
+    return editions
 
 
 class Worker:
-    def __init__(self, services: Services, *, name: str | None = None) -> None:
+    def __init__(
+        self, services: Services, *, name: str | None = None, cli_flags: list[str] | None = None
+    ) -> None:
         self.services = services
         self.name = name or worker_name()
         self.stopping = threading.Event()
+        # Ingest runs as `paperfeed <flags> ingest …`: the same home, database and config.
+        settings = services.settings
+        self.cli_flags = cli_flags or [
+            f"--home={settings.home}",
+            f"--database-url={settings.database_url}",
+        ]
 
     def run(self, *, once: bool = False) -> None:
         log.info("worker started name=%s", self.name)
@@ -78,19 +98,21 @@ class Worker:
             self.stopping.wait(TICK_S)
         log.info("worker stopped name=%s", self.name)
 
-    def tick(self) -> SendSummary | None:
+    def tick(self) -> list[SendSummary]:
         now = self.services.clock()
         settings = self.services.settings
         if now.astimezone(UTC).hour >= settings.worker_ingest_hour:
             self.daily_jobs(now.astimezone(UTC).date())
-        edition, due = due_now(self.services, now)
         sender = self.services.digest_sender()
         sender.worker = self.name
         sender.should_stop = self.stopping.is_set
-        summary = send_edition(self.services.engine, sender, edition, subscriber_ids=due)
-        if summary.sent or summary.failed or summary.bounced:
-            log.info("digests %s", summary.as_dict())
-        return summary
+        summaries = []
+        for edition, due in due_editions(self.services, now):
+            summary = send_edition(self.services.engine, sender, edition, subscriber_ids=due)
+            if summary.sent or summary.failed or summary.bounced:
+                log.info("digests %s", summary.as_dict())
+            summaries.append(summary)
+        return summaries
 
     def daily_jobs(self, today: date) -> None:
         if self._claim("ingest", today):
@@ -105,7 +127,8 @@ class Worker:
         commands = [c.strip() for c in self.services.settings.worker_ingest.split(";")]
         notes, ok = [], True
         for command in filter(None, commands):
-            args = [sys.executable, "-m", "paperfeed", "ingest", *shlex.split(command)]
+            args = [sys.executable, "-m", "paperfeed", *self.cli_flags, "ingest"]
+            args += shlex.split(command)
             try:
                 done = subprocess.run(
                     args, capture_output=True, text=True, timeout=INGEST_TIMEOUT_S, check=False
@@ -128,7 +151,9 @@ class Worker:
     def _claim(self, job: str, day: date) -> bool:
         now = self.services.clock()
         with writing(self.services.engine, row_locks=True) as conn:
-            return jobs.claim(conn, job, day, self.name, now, now + JOB_LEASE)
+            return jobs.claim(
+                conn, job, day, self.name, now, now + JOB_LEASE, retry_failed=RETRY_FAILED_JOB
+            )
 
     def _finish(self, job: str, day: date, ok: bool, note: str) -> None:
         with writing(self.services.engine, row_locks=True) as conn:

@@ -19,6 +19,9 @@ def subscribers_group() -> None:
 
 @subscribers_group.command("add")
 @click.argument("email")
+@click.option(
+    "--topics", help="Comma-separated categories and keywords, e.g. 'cs.CL, speech recognition'."
+)
 @click.option("--categories", help="Comma-separated categories, e.g. cs.CL,cs.LG.")
 @click.option("--keywords", help="Comma-separated keywords or phrases.")
 @click.option("--exclude", help="Comma-separated terms; papers mentioning one are left out.")
@@ -28,9 +31,12 @@ def subscribers_group() -> None:
 @click.option("--papers", "paper_count", type=click.IntRange(1, 50), default=10, show_default=True)
 @click.option("--confirmed", is_flag=True, help="Skip the double opt-in (you asked them).")
 @click.pass_obj
-def subscribers_add(app, email, confirmed, **form) -> None:  # noqa: ANN001, ANN003
-    """Add or update a subscriber."""
+def subscribers_add(app, email, confirmed, topics, **form) -> None:  # noqa: ANN001, ANN003
+    """Add or update a subscriber (no mail is sent; without --confirmed they stay pending and
+    get nothing until they subscribe and confirm themselves)."""
     services = app.services()
+    for key, terms in subscriptions.split_topics(topics).items():
+        form[key] = ",".join(filter(None, [form.get(key) or "", *terms]))
     preferences = subscriptions.preferences_from(form)
     found = subscriptions.add(
         services.engine, email, preferences, confirmed=confirmed, now=services.clock()

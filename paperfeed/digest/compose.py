@@ -175,10 +175,12 @@ def compose(
     trending_room = count if not personal else max(1, math.ceil(count / 2))
     top = [p for p in edition.trending if allowed(p)][:trending_room]
     chosen = {p["id"] for p in top}
-    picks = _picks(edition, topics, saved, liked, disliked, seeds, allowed, chosen)
-    picks = picks[: count - len(top)]
+    # Trending papers that match a topic say so; only the others become picks.
+    matches = _picks(edition, topics, saved, liked, disliked, seeds, allowed, set())
+    matched_top = {p.paper["id"]: p for p in matches if p.paper["id"] in chosen}
+    picks = [p for p in matches if p.paper["id"] not in chosen][: count - len(top)]
     health = list(edition.health)
-    if personal and not picks:
+    if personal and not matches:
         health.append(f"Nothing new matched your topics ({_describe(topics, liked)}) this time.")
     # A short trending list is topped up with the newest papers, so a quiet week still reads.
     taken = chosen | {p.paper["id"] for p in picks}
@@ -191,7 +193,11 @@ def compose(
     sections = []
     title = "Trending this week" if edition.frequency == "weekly" else "Trending today"
     if top:
-        sections.append({"title": title, "papers": [entry(p, _trend_reason(p)) for p in top]})
+        reasons = [
+            " · ".join(filter(None, [_trend_reason(p), _match_reason(matched_top.get(p["id"]))]))
+            for p in top
+        ]
+        sections.append({"title": title, "papers": [entry(p, r) for p, r in zip(top, reasons)]})
     if picks:
         sections.append(
             {"title": "Picked for you", "papers": [entry(p.paper, _pick_reason(p)) for p in picks]}
@@ -298,6 +304,13 @@ def _trend_reason(paper: dict) -> str:
 def _pick_reason(pick: Pick) -> str:
     best = sorted(pick.reasons, key=lambda r: -r[0])
     return " · ".join(reason for _, reason in best[:2])
+
+
+def _match_reason(pick: Pick | None) -> str:
+    """A trending paper that also matches a topic: its best reason alone."""
+    if pick is None:
+        return ""
+    return max(pick.reasons, key=lambda r: r[0])[1]
 
 
 def _paper_entry(paper: dict, reason: str, public_url: str, secret: str, subscriber: dict) -> dict:

@@ -79,6 +79,29 @@ def preferences_from(form: dict) -> dict:
     }
 
 
+_ARXIV_CATEGORY = re.compile(r"^[a-z]+(-[a-z]+)?\.[A-Za-z]+(-[A-Za-z]+)?$")
+_DOTLESS_ARCHIVES = {
+    "gr-qc",
+    "hep-ex",
+    "hep-lat",
+    "hep-ph",
+    "hep-th",
+    "math-ph",
+    "nucl-ex",
+    "nucl-th",
+    "quant-ph",
+}
+
+
+def split_topics(raw: str) -> dict[str, list[str]]:
+    """`cs.CL, diffusion, quant-ph` → categories [cs.CL, quant-ph], keywords [diffusion]."""
+    found = {"categories": [], "keywords": []}
+    for term in _terms(raw):
+        is_category = _ARXIV_CATEGORY.match(term) or term in _DOTLESS_ARCHIVES
+        found["categories" if is_category else "keywords"].append(term)
+    return found
+
+
 def _terms(raw: object) -> list[str]:
     if raw is None:
         return []

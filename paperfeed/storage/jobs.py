@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 
@@ -11,9 +11,17 @@ from paperfeed.storage.tables import worker_jobs
 
 
 def claim(
-    conn: sa.Connection, name: str, day: date, worker: str, now: datetime, lease_until: datetime
+    conn: sa.Connection,
+    name: str,
+    day: date,
+    worker: str,
+    now: datetime,
+    lease_until: datetime,
+    *,
+    retry_failed: timedelta = timedelta(0),
 ) -> bool:
-    """True when this worker now holds (name, day): new, or failed / abandoned by another."""
+    """True when this worker now holds (name, day): new, abandoned by another (lease over), or
+    failed at least `retry_failed` ago."""
     inserted = conn.execute(
         insert_ignoring_conflicts(conn, worker_jobs).returning(worker_jobs.c.name),
         {
@@ -32,7 +40,10 @@ def claim(
         .where(
             c.name == name,
             c.day == day,
-            sa.or_(c.status == "failed", sa.and_(c.status == "running", c.lease_until <= now)),
+            sa.or_(
+                sa.and_(c.status == "failed", c.finished_at <= now - retry_failed),
+                sa.and_(c.status == "running", c.lease_until <= now),
+            ),
         )
         .values(status="running", claimed_by=worker, lease_until=lease_until, note=None)
     )
