@@ -193,11 +193,8 @@ def compose(
     sections = []
     title = "Trending this week" if edition.frequency == "weekly" else "Trending today"
     if top:
-        reasons = [
-            " · ".join(filter(None, [_trend_reason(p), _match_reason(matched_top.get(p["id"]))]))
-            for p in top
-        ]
-        sections.append({"title": title, "papers": [entry(p, r) for p, r in zip(top, reasons)]})
+        papers = [entry(p, _trend_reason(p, matched_top.get(p["id"]))) for p in top]
+        sections.append({"title": title, "papers": papers})
     if picks:
         sections.append(
             {"title": "Picked for you", "papers": [entry(p.paper, _pick_reason(p)) for p in picks]}
@@ -296,9 +293,11 @@ def _describe(topics: dict, liked: list[str]) -> str:
     return ", ".join(parts) or "none set"
 
 
-def _trend_reason(paper: dict) -> str:
+def _trend_reason(paper: dict, match: Pick | None = None) -> str:
+    """Why a paper trends, and the topic it matches when it does."""
     why = (paper.get("trending") or {}).get("why") or []
-    return " · ".join(why[:2]) if why else "Among the newest papers"
+    reason = " · ".join(why[:2]) if why else "Among the newest papers"
+    return f"{reason} · {_match_reason(match)}" if match else reason
 
 
 def _pick_reason(pick: Pick) -> str:
@@ -306,10 +305,7 @@ def _pick_reason(pick: Pick) -> str:
     return " · ".join(reason for _, reason in best[:2])
 
 
-def _match_reason(pick: Pick | None) -> str:
-    """A trending paper that also matches a topic: its best reason alone."""
-    if pick is None:
-        return ""
+def _match_reason(pick: Pick) -> str:
     return max(pick.reasons, key=lambda r: r[0])[1]
 
 
