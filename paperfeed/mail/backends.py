@@ -18,7 +18,7 @@ from urllib.parse import unquote, urlsplit
 
 from paperfeed.errors import ConfigError
 from paperfeed.mail.dkim import SigningBackend, load_signer
-from paperfeed.mail.smtp import SmtpBackend
+from paperfeed.mail.smtp import LONGEST_LINE, SmtpBackend
 
 if TYPE_CHECKING:
     from paperfeed.config import Settings
@@ -67,7 +67,9 @@ class FileBackend(_LocalBackend):
         self.folder.mkdir(parents=True, exist_ok=True)
         name = f"{uuid.uuid1().hex}.eml"
         partial = self.folder / f".{name}.part"
-        partial.write_bytes(message.as_bytes())
+        partial.write_bytes(
+            message.as_bytes(policy=message.policy.clone(max_line_length=LONGEST_LINE))
+        )
         os.replace(partial, self.folder / name)
 
 

@@ -133,11 +133,18 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+# Headers are folded only past RFC 5322's hard limit: folded at 78, a long unsubscribe URL
+# becomes RFC 2047 encoded words, which List-Unsubscribe (RFC 2369) does not allow.
+LONGEST_LINE = 998
+
+
 def wire_bytes(message: EmailMessage) -> bytes:
     """The message exactly as SMTP sends it (CRLF line ends, no Bcc); DKIM signs these bytes."""
     if "Bcc" in message or "Resent-Bcc" in message:
         message = _without(message, "Bcc", "Resent-Bcc")
-    return message.as_bytes(policy=message.policy.clone(linesep="\r\n"))
+    return message.as_bytes(
+        policy=message.policy.clone(linesep="\r\n", max_line_length=LONGEST_LINE)
+    )
 
 
 def _without(message: EmailMessage, *names: str) -> EmailMessage:

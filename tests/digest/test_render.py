@@ -12,6 +12,7 @@ import pytest
 
 from paperfeed.digest.render import digest_message, render_digest
 from paperfeed.errors import InvalidInput
+from paperfeed.mail.backends import backend_from_url
 from tests.digest.conftest import SITE, make_digest, paper_entry
 
 SENDER = "paperfeed <digest@papers.example.org>"
@@ -255,3 +256,19 @@ def test_an_empty_digest_says_so_and_still_has_its_footer():
         assert "Trending today" not in part  # an empty section is not shown
         assert digest["subscriber"]["unsubscribe_url"] in part or "Unsubscribe" in part
     assert digest["subscriber"]["unsubscribe_url"] in Elements(html).hrefs()
+
+
+def test_the_unsubscribe_header_leaves_as_one_plain_line_by_smtp_and_to_a_file(
+    real_digest, smtp_server, tmp_path
+):
+    # A realistic token makes the header longer than 78 characters; folded the usual way it
+    # would become RFC 2047 encoded words, which mail providers do not read as a URL.
+    url = real_digest["subscriber"]["unsubscribe_url"]
+    real_digest["subscriber"]["unsubscribe_url"] = url + "WzEsIm1hbmFnZSIsMF0.TDGgtpXM7nastwwMfP5L"
+    line = f"List-Unsubscribe: <{real_digest['subscriber']['unsubscribe_url']}>".encode()
+    assert len(line) > 78
+    backend_from_url(smtp_server.url).send(digest_message(real_digest, sender=SENDER))
+    assert line in smtp_server.messages[0].data
+    backend_from_url((tmp_path / "mail").as_uri()).send(digest_message(real_digest, sender=SENDER))
+    (saved,) = (tmp_path / "mail").glob("*.eml")
+    assert line + b"\n" in saved.read_bytes()
