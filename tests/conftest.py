@@ -80,6 +80,37 @@ def database_url(request, tmp_path) -> str:
     server.drop_database(url)
 
 
+def _migrate(url: str) -> None:
+    from paperfeed.storage.db import connect, migrate
+
+    engine = connect(url)
+    migrate(engine)
+    engine.dispose()
+
+
+@pytest.fixture
+def program_database_url(database_url) -> str | None:
+    """The database for a test's real `paperfeed` processes: None (the default SQLite file in
+    their home) or a fresh PostgreSQL database, migrated as an admin would before first use."""
+    if database_url.startswith("sqlite"):
+        return None
+    _migrate(database_url)
+    return database_url
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def module_database_url(request) -> str | None:
+    """The same for a module that shares one live site among its tests."""
+    if request.param == "sqlite":
+        yield None
+        return
+    server = request.getfixturevalue("postgres_server")
+    url = server.create_database()
+    _migrate(url)
+    yield url
+    server.drop_database(url)
+
+
 @pytest.fixture
 def settings(tmp_path, database_url):
     return load_settings({"home": str(tmp_path / "home"), "database_url": database_url}, environ={})

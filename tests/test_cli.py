@@ -18,7 +18,14 @@ from tests.support.replay import Exchange, arxiv_api_recording, oai_interceptors
 
 
 @pytest.fixture
-def env(tmp_path):
+def env(tmp_path, program_database_url):
+    """The program on SQLite and on PostgreSQL."""
+    return cli_env(tmp_path / "home", program_database_url)
+
+
+@pytest.fixture
+def sqlite_env(tmp_path):
+    """For what only SQLite has (its database file) or what needs no database at all."""
     return cli_env(tmp_path / "home")
 
 
@@ -34,9 +41,9 @@ def _all_commands():
     return list(walk(cli, []))
 
 
-def test_every_command_has_help(env):
+def test_every_command_has_help(sqlite_env):
     for path in [[]] + _all_commands():
-        result = run_cli(*path, "--help", env=env)
+        result = run_cli(*path, "--help", env=sqlite_env)
         assert result.returncode == 0, (path, result.stderr)
         assert "Usage: " in result.stdout
 
@@ -103,20 +110,22 @@ def test_file_ingest_then_list_and_show_follow_the_json_contract(env, shared_dat
         ),
     ],
 )
-def test_user_errors_exit_non_zero_with_one_line_and_no_traceback(env, args, extra_env, message):
-    result = run_cli(*args, env={**env, **extra_env})
+def test_user_errors_exit_non_zero_with_one_line_and_no_traceback(
+    sqlite_env, args, extra_env, message
+):
+    result = run_cli(*args, env={**sqlite_env, **extra_env})
     assert result.returncode == 1
     assert result.stderr.startswith(message), result.stderr
     assert "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
 
 
-def test_a_database_from_a_newer_paperfeed_is_refused(env, tmp_path):
-    assert run_cli("stats", env=env).returncode == 0
+def test_a_database_from_a_newer_paperfeed_is_refused(sqlite_env, tmp_path):
+    assert run_cli("stats", env=sqlite_env).returncode == 0
     with sqlite3.connect(tmp_path / "home" / "paperfeed.db") as conn:
         conn.execute("update alembic_version set version_num = 'm9999'")
     for args in (["stats"], ["db", "migrate"]):
-        result = run_cli(*args, env=env)
+        result = run_cli(*args, env=sqlite_env)
         assert result.returncode == 1
         assert "written by a newer version; upgrade paperfeed" in result.stderr
 
@@ -192,7 +201,7 @@ def test_network_ingest_commands_take_an_endpoint(env, replay_server, shared_dat
     assert "incorrect id format for abc" in result.stdout + result.stderr
 
 
-def test_interrupted_file_ingest_resumes_where_it_stopped(env, tmp_path, shared_data):
+def test_interrupted_file_ingest_resumes_where_it_stopped(sqlite_env, tmp_path, shared_data):
     corpus = tmp_path / "corpus.jsonl"
     with corpus.open("wb") as out:
         for path in sorted((shared_data / "C_arxiv_metadata_corpus").glob("*.jsonl.gz"))[:12]:
@@ -202,7 +211,7 @@ def test_interrupted_file_ingest_resumes_where_it_stopped(env, tmp_path, shared_
     database = tmp_path / "home" / "paperfeed.db"
     process = subprocess.Popen(
         [sys.executable, "-m", "paperfeed", "ingest", "file", str(corpus)],
-        env={**env, "PAPERFEED_INGEST_BATCH_SIZE": "200"},
+        env={**sqlite_env, "PAPERFEED_INGEST_BATCH_SIZE": "200"},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -224,11 +233,11 @@ def test_interrupted_file_ingest_resumes_where_it_stopped(env, tmp_path, shared_
         stored_before = conn.execute("select count(*) from papers").fetchone()[0]
     assert 0 < stored_before < total
 
-    resumed = run_cli("ingest", "file", str(corpus), "--json", env=env)
+    resumed = run_cli("ingest", "file", str(corpus), "--json", env=sqlite_env)
     report = json.loads(resumed.stdout)
     # The corpus has one record per distinct id, and the checkpoint is committed with its
     # batch: the rerun starts exactly after the last stored record and re-reads none.
     assert report["unchanged"] == 0 and report["updated"] == 0
     assert stored_before + report["new"] + report["failed"] == total
-    papers = json.loads(run_cli("stats", "--json", env=env).stdout)["papers"]
+    papers = json.loads(run_cli("stats", "--json", env=sqlite_env).stdout)["papers"]
     assert papers == total - report["failed"]

@@ -26,9 +26,9 @@ def real_days(shared_data, count: int) -> list[dict]:
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory, shared_data):
+def site(tmp_path_factory, shared_data, module_database_url):
     home = tmp_path_factory.mktemp("home")
-    env = cli_env(home)
+    env = cli_env(home, module_database_url)
     days = real_days(shared_data, 2)
     archive = home / "days.jsonl"
     archive.write_text("".join(json.dumps(day) + "\n" for day in days))

@@ -46,9 +46,9 @@ HOSTILE = {
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory):
+def site(tmp_path_factory, module_database_url):
     home = tmp_path_factory.mktemp("home")
-    env = cli_env(home)
+    env = cli_env(home, module_database_url)
     papers = home / "papers.jsonl"
     papers.write_text("".join(json.dumps(p) + "\n" for p in (MATH, HOSTILE)))
     loaded = run_cli("ingest", "file", str(papers), env=env)

@@ -111,11 +111,11 @@ def test_every_operation_has_an_id_a_summary_and_the_error_shape():
 
 
 @pytest.fixture(scope="module")
-def live(tmp_path_factory, test_data):
+def live(tmp_path_factory, test_data, module_database_url):
     """`paperfeed serve` over 65 real papers, indexed with the real model, two of them upvoted
     yesterday on Hugging Face (so trending has engagement, not only the newest papers)."""
     home = tmp_path_factory.mktemp("home")
-    env = cli_env(home)
+    env = cli_env(home, module_database_url)
     day = (datetime.now(UTC) - timedelta(days=1)).date().isoformat()
     hf = home / "hf.jsonl"
     entries = [

@@ -10,8 +10,8 @@ from tests.support.live import LiveServer, cli_env, run_cli
 
 
 @pytest.fixture(scope="module")
-def live(tmp_path_factory, test_data):
-    env = cli_env(tmp_path_factory.mktemp("home"))
+def live(tmp_path_factory, test_data, module_database_url):
+    env = cli_env(tmp_path_factory.mktemp("home"), module_database_url)
     loaded = run_cli("ingest", "file", str(test_data / "search" / "papers.jsonl"), env=env)
     assert loaded.returncode == 0, loaded.stderr
     indexed = run_cli("index", env=env, timeout_s=300)
