@@ -262,6 +262,13 @@ SETTINGS: tuple[Setting, ...] = (
         lambda v: None if 0 <= v <= 23 else "must be an hour, 0-23",
     ),
     Setting(
+        "worker_index",
+        bool,
+        True,
+        "After the morning ingest, the worker embeds the new papers (`paperfeed index`) for "
+        "semantic search; turn off where another machine or cron runs `paperfeed index`.",
+    ),
+    Setting(
         "digest_skip_quiet_days",
         bool,
         True,

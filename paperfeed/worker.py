@@ -3,8 +3,9 @@
 Every tick (30 s) a worker:
 1. once a day, from `worker_ingest_hour` UTC: runs the ingest commands of `worker_ingest`
    (each as `paperfeed ingest …` in its own process, so one failing source stops nothing else),
-   then freezes yesterday's trending lists — each job claimed in the database, so with several
-   workers it runs once;
+   then embeds the new papers (`paperfeed index`) and freezes yesterday's trending lists — each
+   job claimed in the database with a lease renewed while it runs, so with several workers it
+   runs once, and a dead worker's job is taken over when its lease ends;
 2. sends the newest edition (yesterday, UTC) to subscribers whose moment has come: the first
    time their clock shows `send_hour` after the edition closed at midnight UTC; and retries
    whose backoff has passed. A moment missed by up to `LATE_GRACE` (a worker down across
@@ -20,12 +21,13 @@ import shlex
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from paperfeed.digest.send import SendSummary, is_due, send_edition, worker_name
 from paperfeed.services import Services
-from paperfeed.storage import jobs
+from paperfeed.storage import embeddings, jobs
 from paperfeed.storage import subscribers as store
 from paperfeed.storage.db import writing
 from paperfeed.trending.score import WINDOWS
@@ -33,10 +35,11 @@ from paperfeed.trending.score import WINDOWS
 log = logging.getLogger(__name__)
 
 TICK_S = 30.0
-JOB_LEASE = timedelta(hours=1)
+JOB_LEASE = timedelta(minutes=10)  # renewed while the job runs
 RETRY_FAILED_JOB = timedelta(hours=1)  # a failed ingest is tried again, but not every tick
 LATE_GRACE = timedelta(hours=6)
 INGEST_TIMEOUT_S = 3 * 3600
+INDEX_TIMEOUT_S = 3 * 3600
 
 
 def send_moment(edition: date, send_hour: int, zone: str) -> datetime:
@@ -115,33 +118,79 @@ class Worker:
         return summaries
 
     def daily_jobs(self, today: date) -> None:
+        """Ingest, then (whatever the ingest's outcome) embed what is new and freeze
+        yesterday's trending; each step claimed, so each runs once across all workers."""
         if self._claim("ingest", today):
-            ok, note = self._ingest()
-            self._finish("ingest", today, ok, note)
+            self._run_job("ingest", today, self._ingest)
         ingest = self._state("ingest", today)
-        if ingest and ingest["status"] in ("done", "failed") and self._claim("snapshot", today):
-            ok, note = self._snapshot(today - timedelta(days=1))
-            self._finish("snapshot", today, ok, note)
+        if not ingest or ingest["status"] not in ("done", "failed"):
+            return
+        if self._claim("index", today):
+            self._run_job("index", today, self._index)
+        if self._claim("snapshot", today):
+            self._run_job("snapshot", today, lambda: self._snapshot(today - timedelta(days=1)))
+
+    def _run_job(self, job: str, day: date, work: Callable[[], tuple[bool, str]]) -> None:
+        """Run a claimed job, renewing its lease while it runs: a live worker keeps its job
+        however long it takes, a dead one loses it within JOB_LEASE."""
+        done = threading.Event()
+
+        def renew() -> None:
+            while not done.wait(JOB_LEASE.total_seconds() / 3):
+                now = self.services.clock()
+                with writing(self.services.engine, row_locks=True) as conn:
+                    jobs.renew(conn, job, day, self.name, now + JOB_LEASE)
+
+        heartbeat = threading.Thread(target=renew, name=f"lease-{job}", daemon=True)
+        heartbeat.start()
+        try:
+            ok, note = work()
+        except Exception as exc:  # noqa: BLE001 - recorded as a failed job, tried again later
+            log.exception("job failed job=%s", job)
+            ok, note = False, f"{type(exc).__name__}: {exc}"
+        finally:
+            done.set()
+            heartbeat.join()
+        self._finish(job, day, ok, note)
 
     def _ingest(self) -> tuple[bool, str]:
         commands = [c.strip() for c in self.services.settings.worker_ingest.split(";")]
-        notes, ok = [], True
-        for command in filter(None, commands):
-            args = [sys.executable, "-m", "paperfeed", *self.cli_flags, "ingest"]
-            args += shlex.split(command)
-            try:
-                done = subprocess.run(
-                    args, capture_output=True, text=True, timeout=INGEST_TIMEOUT_S, check=False
-                )
-            except subprocess.TimeoutExpired:
-                ok = False
-                notes.append(f"{command}: timed out")
-                continue
-            ok = ok and done.returncode == 0
-            last = (done.stdout.strip() or done.stderr.strip()).splitlines()[-1:] or [""]
-            notes.append(f"{command}: exit {done.returncode} {last[0][:200]}")
-            log.info("ingest command=%r exit=%s", command, done.returncode)
-        return ok, "; ".join(notes) or "nothing to ingest (worker_ingest is empty)"
+        results = [
+            self._paperfeed(["ingest", *shlex.split(c)], INGEST_TIMEOUT_S)
+            for c in filter(None, commands)
+        ]
+        if not results:
+            return True, "nothing to ingest (worker_ingest is empty)"
+        return all(ok for ok, _ in results), "; ".join(note for _, note in results)
+
+    def _index(self) -> tuple[bool, str]:
+        """Embed the papers that have no vector for the configured model yet (into the
+        database, for every node's index)."""
+        settings = self.services.settings
+        if not settings.worker_index:
+            return True, "off (worker_index is false)"
+        with self.services.engine.connect() as conn:
+            waiting = embeddings.count_candidates(conn, settings.embedding_model)
+        if not waiting:
+            return True, f"nothing to embed for {settings.embedding_model}"
+        return self._paperfeed(["index"], INDEX_TIMEOUT_S)
+
+    def _paperfeed(self, args: list[str], timeout_s: float) -> tuple[bool, str]:
+        """`paperfeed <args>` in its own process, with this worker's home, database and config."""
+        command = " ".join(args)
+        try:
+            done = subprocess.run(
+                [sys.executable, "-m", "paperfeed", *self.cli_flags, *args],
+                capture_output=True,
+                text=True,
+                timeout=timeout_s,
+                check=False,
+            )
+        except subprocess.TimeoutExpired:
+            return False, f"{command}: timed out after {timeout_s:.0f} s"
+        last = (done.stdout.strip() or done.stderr.strip()).splitlines()[-1:] or [""]
+        log.info("paperfeed %s exit=%s", command, done.returncode)
+        return done.returncode == 0, f"{command}: exit {done.returncode} {last[0][:200]}"
 
     def _snapshot(self, day: date) -> tuple[bool, str]:
         for window in WINDOWS:

@@ -50,12 +50,24 @@ def claim(
     return taken.rowcount > 0
 
 
+def renew(conn: sa.Connection, name: str, day: date, worker: str, lease_until: datetime) -> bool:
+    """Extend this worker's lease on a running job; False when it is no longer this worker's."""
+    c = worker_jobs.c
+    renewed = conn.execute(
+        sa.update(worker_jobs)
+        .where(c.name == name, c.day == day, c.claimed_by == worker, c.status == "running")
+        .values(lease_until=lease_until)
+    )
+    return renewed.rowcount > 0
+
+
 def finish(
     conn: sa.Connection, name: str, day: date, worker: str, now: datetime, ok: bool, note: str
 ) -> None:
     conn.execute(
         sa.update(worker_jobs)
         .where(worker_jobs.c.name == name, worker_jobs.c.day == day)
+        .where(worker_jobs.c.claimed_by == worker)  # not when another took it over meanwhile
         .values(status="done" if ok else "failed", finished_at=now, note=note[:1000])
     )
 

@@ -5,14 +5,16 @@ several workers (ingest as a real `paperfeed ingest` process)."""
 from __future__ import annotations
 
 import json
+import time
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
 
+from paperfeed import worker as worker_module
 from paperfeed.config import load_settings
-from paperfeed.storage import jobs
+from paperfeed.storage import embeddings, jobs
 from paperfeed.storage.tables import papers as papers_table
 from paperfeed.worker import Worker, send_moment
 from tests.subscriptions.conftest import DAY, add_subscriber
@@ -34,6 +36,8 @@ def settings(tmp_path, database_url, smtp_server, worker_ingest, test_data):
             "public_url": "https://papers.example.org",
             "worker_ingest": worker_ingest.format(papers=test_data / "search" / "papers.jsonl"),
             "worker_ingest_hour": 1,
+            # Embedding runs a model in a process of its own: only where a test is about it.
+            "worker_index": "{papers}" in worker_ingest,
             "digest_skip_quiet_days": False,  # the day after DAY has no new papers
         },
         environ={},
@@ -147,12 +151,17 @@ def test_the_daily_jobs_run_once_whichever_worker_gets_there_first(day_of_papers
     with services.engine.connect() as conn:
         ingest_job = jobs.state(conn, "ingest", today)
         snapshot_job = jobs.state(conn, "snapshot", today)
+        index_job = jobs.state(conn, "index", today)
         stored = conn.execute(sa.select(sa.func.count()).select_from(papers_table)).scalar()
+        embedded = embeddings.model_state(conn, services.settings.embedding_model)[0]
     assert ingest_job["status"] == "done", ingest_job["note"]
     assert ingest_job["claimed_by"] == "worker-a"
     assert "exit 0" in ingest_job["note"]
     assert snapshot_job["status"] == "done"
     assert snapshot_job["claimed_by"] == "worker-a"
+    assert index_job["status"] == "done", index_job["note"]
+    assert index_job["note"].startswith("index: exit 0")
+    assert embedded == stored  # every paper, the day's and the ingested ones, has its vector
     assert f"trending of {DAY}" in snapshot_job["note"]
     assert stored == 8 + expected_new  # the ingest process wrote into this very database
 
@@ -204,3 +213,23 @@ def test_a_job_left_running_by_a_dead_worker_is_taken_over_when_its_lease_ends(d
     assert (job["status"], job["claimed_by"]) == ("done", "worker-a")
     assert json.dumps(job["note"])  # says what ran: nothing, as worker_ingest is empty
     assert "nothing to ingest" in job["note"]
+
+
+def test_a_long_job_keeps_its_claim_while_its_worker_lives(day_of_papers, monkeypatch):
+    services = day_of_papers  # on the real clock: the lease is renewed in real time
+    monkeypatch.setattr(worker_module, "JOB_LEASE", timedelta(seconds=0.3))
+    today = datetime.now(UTC).date()
+    busy, other = Worker(services, name="busy"), Worker(services, name="other")
+    taken_over = []
+
+    def long_work() -> tuple[bool, str]:
+        time.sleep(1.0)  # more than three leases
+        taken_over.append(other._claim("ingest", today))
+        return True, "took a while"
+
+    assert busy._claim("ingest", today)
+    busy._run_job("ingest", today, long_work)
+    with services.engine.connect() as conn:
+        job = jobs.state(conn, "ingest", today)
+    assert taken_over == [False]
+    assert (job["status"], job["claimed_by"], job["note"]) == ("done", "busy", "took a while")

@@ -1,5 +1,9 @@
-"""The web UI in a real browser against a live `paperfeed serve`: trending, search, a paper
-page, keyboard use, and hostile paper text that must neither run nor trip the CSP."""
+"""The web UI in a real browser: trending, search, a paper page, keyboard use, sign-in and the
+library, and hostile paper text that must neither run nor trip the CSP.
+
+The site is two `paperfeed serve` processes on one database behind a round-robin proxy, as a
+scaled-out deployment runs: consecutive requests of one visitor reach different processes, so
+sessions, CSRF tokens, sign-in links and marks must hold across them."""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from tests.support.balancer import RoundRobinProxy
 from tests.support.browser import ARGS, CHROMIUM, Watch
 from tests.support.live import LiveServer, cli_env, run_cli
 
@@ -26,9 +31,9 @@ HOSTILE = {
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory, test_data):
+def site(tmp_path_factory, test_data, module_database_url):
     home = tmp_path_factory.mktemp("home")
-    env = cli_env(home)
+    env = cli_env(home, module_database_url)
     papers = home / "papers.jsonl"
     papers.write_text(
         (test_data / "search" / "papers.jsonl").read_text() + json.dumps(HOSTILE) + "\n"
@@ -51,10 +56,17 @@ def site(tmp_path_factory, test_data):
     for path in (papers, hf):
         loaded = run_cli("ingest", "file", str(path), env=env)
         assert loaded.returncode == 0, loaded.stderr
-    server = LiveServer(env).wait_ready()
-    server.home = home
-    yield server
-    server.stop()
+    servers = [LiveServer(env), LiveServer(env)]
+    for server in servers:
+        server.wait_ready()
+    site = RoundRobinProxy([server.url for server in servers]).start()
+    site.home = home
+    yield site
+    site.stop()
+    for server in servers:
+        output = server.stop()
+        assert "Traceback" not in output, output
+    assert min(site.served) > 10, site.served  # both processes served the suite
 
 
 @pytest.fixture(scope="module")
