@@ -232,7 +232,7 @@ class KeywordIndex:
             document.add_text("authors", author)
         for category in doc.categories:
             document.add_text("categories", category)
-        document.add_date("published", doc.published_at.astimezone(UTC).replace(tzinfo=None))
+        document.add_date("published", _naive_utc(doc.published_at))
         return document
 
     # --- searching -------------------------------------------------------------------------
@@ -569,8 +569,17 @@ def _boost(query: tantivy.Query, boost: float) -> tantivy.Query:
     return query if boost == 1.0 else tantivy.Query.boost_query(query, boost)
 
 
+# tantivy keeps dates as nanoseconds in 64 bits: 1677-09-21 to 2262-04-11.
+_EARLIEST = datetime(1678, 1, 1)
+_LATEST = datetime(2262, 1, 1)
+
+
 def _naive_utc(value: datetime | None) -> datetime | None:
-    return None if value is None else value.astimezone(UTC).replace(tzinfo=None)
+    """A UTC time as tantivy takes it, clamped to what it can hold (a `--since 1500` filter
+    means "from the start of time", not an error)."""
+    if value is None:
+        return None
+    return min(max(value.astimezone(UTC).replace(tzinfo=None), _EARLIEST), _LATEST)
 
 
 def _regex_literal(text: str) -> str:

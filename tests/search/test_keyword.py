@@ -82,6 +82,9 @@ def test_filters_on_category_and_dates_and_sort_by_date(search, corpus):
     assert keyword(search, "thought", categories=["cs.CL"]) == ["2401.00003"]
     assert keyword(search, "graph", since=T0 - timedelta(days=20)) == ["2401.00002"]
     assert keyword(search, "graph", until=T0 - timedelta(days=20)) == ["2401.00001"]
+    # Dates beyond what the index can hold mean "from the start" / "until the end of time".
+    ancient, far = datetime(1500, 1, 1, tzinfo=UTC), datetime(3000, 1, 1, tzinfo=UTC)
+    assert set(keyword(search, "graph", since=ancient, until=far)) == {"2401.00001", "2401.00002"}
     newest_first = keyword(search, "", categories=["cs.AI", "cs.RO"], sort="date")
     assert newest_first == ["2401.00003", "2401.00004", "2401.00005"]
 
