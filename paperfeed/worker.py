@@ -17,6 +17,7 @@ Any number of workers can run, on any machines: deliveries and jobs are claimed 
 from __future__ import annotations
 
 import logging
+import os
 import shlex
 import subprocess
 import sys
@@ -77,17 +78,20 @@ def due_editions(services: Services, now: datetime) -> list[tuple[date, list[int
 
 class Worker:
     def __init__(
-        self, services: Services, *, name: str | None = None, cli_flags: list[str] | None = None
+        self, services: Services, *, name: str | None = None, config_file: str | None = None
     ) -> None:
         self.services = services
         self.name = name or worker_name()
         self.stopping = threading.Event()
-        # Ingest runs as `paperfeed <flags> ingest …`: the same home, database and config.
+        # Jobs run `paperfeed …` with this worker's home, database and config file, passed in
+        # the environment: a command line (and the password in a database URL) is public.
         settings = services.settings
-        self.cli_flags = cli_flags or [
-            f"--home={settings.home}",
-            f"--database-url={settings.database_url}",
-        ]
+        self.child_env = os.environ | {
+            "PAPERFEED_HOME": str(settings.home),
+            "PAPERFEED_DATABASE_URL": settings.database_url,
+        }
+        if config_file:
+            self.child_env["PAPERFEED_CONFIG"] = str(config_file)
 
     def run(self, *, once: bool = False) -> None:
         log.info("worker started name=%s", self.name)
@@ -180,7 +184,8 @@ class Worker:
         command = " ".join(args)
         try:
             done = subprocess.run(
-                [sys.executable, "-m", "paperfeed", *self.cli_flags, *args],
+                [sys.executable, "-m", "paperfeed", *args],
+                env=self.child_env,
                 capture_output=True,
                 text=True,
                 timeout=timeout_s,

@@ -18,11 +18,7 @@ def worker_command(app, once) -> None:  # noqa: ANN001
     """
     from paperfeed.worker import Worker
 
-    services = app.services()
-    flags = [f"--home={services.settings.home}", f"--database-url={services.settings.database_url}"]
-    if app.config_file:
-        flags.append(f"--config={app.config_file}")
-    worker = Worker(services, cli_flags=flags)
+    worker = Worker(app.services(), config_file=app.config_file)
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: worker.stopping.set())
     click.echo(f"worker {worker.name} running; stop with Ctrl-C", err=True)
