@@ -132,7 +132,8 @@ def vectors_since(
         if since is not None:
             query = query.where(embeddings.c.embedded_at >= since)
         if after is not None:
-            query = query.where(
+            # A plain >= bound to seek by, as in search_source.changed_since.
+            query = query.where(embeddings.c.embedded_at >= after[0]).where(
                 sa.or_(
                     embeddings.c.embedded_at > after[0],
                     sa.and_(embeddings.c.embedded_at == after[0], embeddings.c.paper_id > after[1]),
