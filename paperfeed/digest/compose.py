@@ -3,7 +3,9 @@ subscriber's digest (the trending papers not sent before, plus personal picks wi
 
 An edition is prepared once per run: the day's frozen trending list, the papers new in the
 window with their stored vectors, and the health of the sources. Composing one subscriber's
-digest is then in-memory work plus three small queries, so a run can compose thousands a second.
+digest is then in-memory work plus three small queries; what subscribers share (which papers
+mention a term, each topic's points per paper, keyword vectors) is worked out once per edition.
+bench/digest.py measures a whole run; docs/benchmarks.md has the numbers.
 
 Picks score the window's new papers for one subscriber:
 - a listed category: +1 ("New in cs.CL");
@@ -17,9 +19,11 @@ are never sent again.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import math
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -55,13 +59,21 @@ class Edition:
     vectors: np.ndarray | None = None  # rows aligned with pool, unit length
     model: str | None = None
     embedder: object | None = None  # search.embedder.Embedder, to embed keywords
-    _texts: list[str] = field(default_factory=list)
+    # What many subscribers share is worked out once per edition: the lower-cased text of each
+    # paper (pool and trending), which papers mention a term, each topic's points per pool row.
+    _texts: dict[str, str] = field(default_factory=dict)
     _topic_vectors: dict[str, np.ndarray | None] = field(default_factory=dict)
     _row_of: dict[str, int] = field(default_factory=dict)
+    _id_rank: np.ndarray | None = None  # each pool row's place in id order, to break ties
+    _mentions: dict[str, frozenset[str]] = field(default_factory=dict)
+    _points: dict[tuple[str, str], np.ndarray | None] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self._texts = [f"{p['title']}\n{p['abstract']}".lower() for p in self.pool]
+        self._texts = {p["id"]: _text(p) for p in [*self.pool, *self.trending]}
         self._row_of = {p["id"]: i for i, p in enumerate(self.pool)}
+        by_id = sorted(range(len(self.pool)), key=lambda i: self.pool[i]["id"])
+        self._id_rank = np.empty(len(self.pool), dtype=np.intp)
+        self._id_rank[by_id] = np.arange(len(by_id))
 
     def topic_vector(self, text: str) -> np.ndarray | None:
         if self.embedder is None or self.vectors is None:
@@ -73,6 +85,63 @@ class Edition:
                 log.warning("could not embed a digest topic error=%s", exc)
                 self._topic_vectors[text] = None
         return self._topic_vectors[text]
+
+    def embed_topics(self, texts: Iterable[str]) -> None:
+        """Embed these keywords in one batch ahead of composing: one model call per keyword
+        costs about 10 ms, and a run can meet thousands of distinct keywords."""
+        missing = [t for t in dict.fromkeys(texts) if t not in self._topic_vectors]
+        if self.embedder is None or self.vectors is None or not missing:
+            return
+        try:
+            vectors = self.embedder.encode(missing)
+        except Exception as exc:  # noqa: BLE001 - topic_vector tries each one again
+            log.warning("could not embed digest topics error=%s", exc)
+            return
+        self._topic_vectors.update(zip(missing, vectors, strict=True))
+
+    def mentions(self, term: str) -> frozenset[str]:
+        """Ids of the edition's papers (pool and trending) whose title or abstract contains the
+        lower-case `term` as a word."""
+        found = self._mentions.get(term)
+        if found is None:
+            pattern = re.compile(r"(?<!\w)" + re.escape(term) + r"(?!\w)")
+            # The substring test rejects most papers at C speed; the pattern then checks words.
+            found = frozenset(
+                pid for pid, text in self._texts.items() if term in text and pattern.search(text)
+            )
+            self._mentions[term] = found
+        return found
+
+    def category_points(self, category: str) -> np.ndarray:
+        """+1 for each pool paper listed in `category`."""
+        key = ("category", category)
+        if key not in self._points:
+            self._points[key] = np.array(
+                [1.0 if category in p["categories"] else 0.0 for p in self.pool]
+            )
+        return self._points[key]
+
+    def mention_points(self, keyword: str) -> np.ndarray:
+        """+2 for each pool paper whose text says `keyword`."""
+        key = ("mention", keyword)
+        if key not in self._points:
+            ids = self.mentions(keyword.lower())
+            self._points[key] = np.array([2.0 if p["id"] in ids else 0.0 for p in self.pool])
+        return self._points[key]
+
+    def meaning_points(self, keyword: str) -> np.ndarray | None:
+        """Up to +2 by cosine, from KEYWORD_SIMILARITY, for pool papers that do not say
+        `keyword`; None without vectors."""
+        key = ("meaning", keyword)
+        if key not in self._points:
+            vector = self.topic_vector(keyword)
+            points = None
+            if vector is not None:
+                similarity = (self.vectors @ vector).astype(np.float64)
+                close = (similarity >= KEYWORD_SIMILARITY) & (self.mention_points(keyword) == 0)
+                points = np.where(close, 2.0 * similarity, 0.0)
+            self._points[key] = points
+        return self._points[key]
 
 
 def edition_window(day: date, frequency: str) -> tuple[datetime, datetime]:
@@ -89,7 +158,10 @@ def prepare(
     model: str | None = None,
     embedder: object | None = None,
     half_life: timedelta | None = None,
+    topic_vectors: dict[str, np.ndarray | None] | None = None,
 ) -> Edition:
+    """The edition of `day` for daily or weekly subscribers. `topic_vectors` is a cache of
+    keyword vectors (of `model`) that editions of one run share."""
     start, end = edition_window(day, frequency)
     window = "week" if frequency == "weekly" else "day"
     listing = trending(engine, now=now, window=window, day=day, limit=100, half_life=half_life)
@@ -133,6 +205,7 @@ def prepare(
         vectors=vectors,
         model=model,
         embedder=embedder if vectors is not None else None,
+        _topic_vectors={} if topic_vectors is None else topic_vectors,
     )
 
 
@@ -160,15 +233,14 @@ def compose(
         if topics.get("library") and subscriber.get("user_id"):
             saved = [pid for pid, _ in library_store.marks_of(conn, "save", subscriber["user_id"])]
         seeds = _seed_vectors(conn, edition, saved + list(votes))
-    excluded = [t.lower() for t in topics.get("exclude", [])]
     liked = [pid for pid, v in votes.items() if v > 0]
     disliked = {pid for pid, v in votes.items() if v < 0}
+    blocked = sent | disliked
+    for term in topics.get("exclude", []):
+        blocked |= edition.mentions(term.lower())
 
     def allowed(paper: dict) -> bool:
-        if paper["id"] in sent or paper["id"] in disliked:
-            return False
-        text = f"{paper['title']}\n{paper['abstract']}".lower()
-        return not any(_contains(text, term) for term in excluded)
+        return paper["id"] not in blocked
 
     personal = bool(topics["categories"] or topics["keywords"] or saved or liked)
     count = subscriber.get("paper_count") or 10
@@ -176,16 +248,19 @@ def compose(
     top = [p for p in edition.trending if allowed(p)][:trending_room]
     chosen = {p["id"] for p in top}
     # Trending papers that match a topic say so; only the others become picks.
-    matches = _picks(edition, topics, saved, liked, disliked, seeds, allowed, set())
+    room = count - len(top)
+    matches = _picks(edition, topics, saved, liked, disliked, seeds, blocked, chosen, max(1, room))
     matched_top = {p.paper["id"]: p for p in matches if p.paper["id"] in chosen}
-    picks = [p for p in matches if p.paper["id"] not in chosen][: count - len(top)]
+    picks = [p for p in matches if p.paper["id"] not in chosen][:room]
     health = list(edition.health)
     if personal and not matches:
         health.append(f"Nothing new matched your topics ({_describe(topics, liked)}) this time.")
     # A short trending list is topped up with the newest papers, so a quiet week still reads.
     taken = chosen | {p.paper["id"] for p in picks}
-    newest = [p for p in edition.pool if p["id"] not in taken and allowed(p)]
-    newest = newest[: max(0, count - len(top) - len(picks))] if not personal else []
+    newest = []
+    if not personal:
+        fresh = (p for p in edition.pool if p["id"] not in taken and allowed(p))
+        newest = list(itertools.islice(fresh, max(0, count - len(top) - len(picks))))
 
     def entry(paper: dict, reason: str) -> dict:
         return _paper_entry(paper, reason, public_url, secret, subscriber)
@@ -229,55 +304,71 @@ def _seed_vectors(conn: sa.Connection, edition: Edition, ids: list[str]) -> dict
     return {pid: (titles.get(pid, pid), vec) for pid, vec in vectors.items()}
 
 
-def _picks(edition, topics, saved, liked, disliked, seeds, allowed, chosen) -> list[Pick]:  # noqa: ANN001
-    candidates = {
-        i: Pick(p) for i, p in enumerate(edition.pool) if p["id"] not in chosen and allowed(p)
-    }
-    if not candidates:
+# A rule gives each pool row its points (0 where it does not apply) and says why for a row.
+Rule = tuple[np.ndarray, Callable[[int], str]]
+
+
+def _picks(edition, topics, saved, liked, disliked, seeds, blocked, chosen, limit) -> list[Pick]:  # noqa: ANN001
+    """Every match among the `chosen` papers and the best `limit` others, best first.
+
+    Scored for the whole pool at once with numpy; reasons are written only for what is kept.
+    """
+    if not edition.pool:
         return []
-    rows = list(candidates)
+    rules: list[Rule] = []
     for category in topics["categories"]:
-        for i in rows:
-            if category in candidates[i].paper["categories"]:
-                candidates[i].add(1.0, f"New in {category}")
+        rules.append((edition.category_points(category), _saying(f"New in {category}")))
     for keyword in topics["keywords"]:
-        needle = keyword.lower()
-        vector = edition.topic_vector(keyword)
-        similarity = edition.vectors[rows] @ vector if vector is not None else None
-        for n, i in enumerate(rows):
-            if _contains(edition._texts[i], needle):
-                candidates[i].add(2.0, f"Mentions “{keyword}”")
-            elif similarity is not None and similarity[n] >= KEYWORD_SIMILARITY:
-                candidates[i].add(2.0 * float(similarity[n]), f"About “{keyword}”")
-    _like(edition, candidates, rows, seeds, saved, "in your library")
-    _like(edition, candidates, rows, seeds, liked, "which you liked")
+        rules.append((edition.mention_points(keyword), _saying(f"Mentions “{keyword}”")))
+        meaning = edition.meaning_points(keyword)
+        if meaning is not None:
+            rules.append((meaning, _saying(f"About “{keyword}”")))
+    rules += _like(edition, seeds, saved, "in your library")
+    rules += _like(edition, seeds, liked, "which you liked")
     for pid in disliked:
         if pid in seeds:
-            similarity = edition.vectors[rows] @ seeds[pid][1]
-            for n, i in enumerate(rows):
-                if similarity[n] >= DISLIKE_SIMILARITY:
-                    candidates[i].add(-2.0, "")
-    ranked = [c for c in candidates.values() if c.score > 0 and c.reasons]
-    ranked.sort(key=lambda c: (-c.score, c.paper["id"]))
-    return ranked
+            similarity = edition.vectors @ seeds[pid][1]
+            rules.append((np.where(similarity >= DISLIKE_SIMILARITY, -2.0, 0.0), _saying("")))
+    score = np.zeros(len(edition.pool))
+    has_reason = np.zeros(len(edition.pool), dtype=bool)
+    for points, _ in rules:  # in this order, so each score is the same sum as one by one
+        score += points
+        has_reason |= points > 0
+    eligible = has_reason & (score > 0)
+    eligible[[edition._row_of[pid] for pid in blocked if pid in edition._row_of]] = False
+    rows = np.flatnonzero(eligible)
+    rows = rows[np.lexsort((edition._id_rank[rows], -score[rows]))]
+    chosen_rows = {edition._row_of[pid] for pid in chosen if pid in edition._row_of}
+    kept, others = [], 0
+    for row in rows.tolist():
+        if row not in chosen_rows:
+            if others == limit:
+                continue
+            others += 1
+        reasons = [(float(points[row]), why(row)) for points, why in rules if points[row] > 0]
+        kept.append(Pick(edition.pool[row], float(score[row]), reasons))
+    return kept
 
 
-def _like(edition, candidates, rows, seeds, ids, why) -> None:  # noqa: ANN001
+def _saying(reason: str) -> Callable[[int], str]:
+    return lambda _row: reason
+
+
+def _like(edition, seeds, ids, why) -> list[Rule]:  # noqa: ANN001
     usable = [pid for pid in ids if pid in seeds]
     if not usable or edition.vectors is None:
-        return
-    matrix = np.vstack([seeds[pid][1] for pid in usable])
-    similarity = edition.vectors[rows] @ matrix.T
+        return []
+    similarity = edition.vectors @ np.vstack([seeds[pid][1] for pid in usable]).T
     best = similarity.argmax(axis=1)
-    for n, i in enumerate(rows):
-        score = float(similarity[n, best[n]])
-        if score >= LIBRARY_SIMILARITY and candidates[i].paper["id"] not in usable:
-            title = seeds[usable[best[n]]][0]
-            candidates[i].add(2.0 * score, f"Like “{_short(title)}”, {why}")
+    closest = similarity[np.arange(len(best)), best].astype(np.float64)
+    points = np.where(closest >= LIBRARY_SIMILARITY, 2.0 * closest, 0.0)
+    points[[edition._row_of[pid] for pid in usable if pid in edition._row_of]] = 0.0
+    titles = [_short(seeds[pid][0]) for pid in usable]
+    return [(points, lambda row: f"Like “{titles[best[row]]}”, {why}")]
 
 
-def _contains(text: str, term: str) -> bool:
-    return re.search(r"(?<!\w)" + re.escape(term) + r"(?!\w)", text) is not None
+def _text(paper: dict) -> str:
+    return f"{paper['title']}\n{paper['abstract']}".lower()
 
 
 def _short(title: str, limit: int = 60) -> str:

@@ -11,6 +11,7 @@ This module does no I/O: it neither reads the database nor sends.
 
 from __future__ import annotations
 
+import functools
 import re
 import textwrap
 from dataclasses import dataclass
@@ -150,11 +151,11 @@ def _paper(paper: dict) -> dict:
     categories = [_line(c) for c in paper.get("categories") or []][:3]
     published = _line(paper.get("published_at"))[:10]
     return {
-        "title": _shorten(latex_to_text(paper.get("title")), TITLE_CHARS) or "(untitled)",
+        "title": _plain(paper.get("title"), TITLE_CHARS) or "(untitled)",
         "url": _web_url(paper.get("url")),
         "authors": _authors(paper.get("authors") or []),
         "meta": " · ".join(part for part in (", ".join(categories), published) if part),
-        "abstract": _shorten(latex_to_text(paper.get("abstract")), ABSTRACT_CHARS),
+        "abstract": _plain(paper.get("abstract"), ABSTRACT_CHARS),
         "reason": _line(paper.get("reason")),
         "links": [
             (LINK_LABELS.get(name) or _line(name).capitalize(), _web_url(url))
@@ -171,6 +172,20 @@ def _authors(names: list) -> str:
     if len(names) > MAX_AUTHORS:
         return ", ".join(names[:3]) + " et al."
     return ", ".join(names)
+
+
+def _plain(text: object, limit: int) -> str:
+    """Paper text with its LaTeX as Unicode, at most `limit` characters."""
+    if isinstance(text, str):
+        return _plain_cached(text, limit)
+    return _shorten(latex_to_text(text), limit)
+
+
+# Every digest of an edition shows the same few hundred papers, and converting LaTeX is the
+# dearest step of rendering; the cache is small (a few MB) and lives as long as the process.
+@functools.lru_cache(maxsize=4096)
+def _plain_cached(text: str, limit: int) -> str:
+    return _shorten(latex_to_text(text), limit)
 
 
 def _shorten(text: str, limit: int) -> str:
@@ -205,6 +220,11 @@ def _web_url(url: object) -> str | None:
 def _wrap(text: str, indent: str = "", first: str | None = None, width: int = TEXT_WIDTH) -> str:
     """Text filled to `width` with each line indented (the first by `first` if given), never
     breaking a word or a URL (a broken URL stops working)."""
+    return _wrapped(str(text), indent, first, width)
+
+
+@functools.lru_cache(maxsize=16_384)  # titles, authors and abstracts recur across digests
+def _wrapped(text: str, indent: str, first: str | None, width: int) -> str:
     return textwrap.fill(
         text,
         width=width,

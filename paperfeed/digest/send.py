@@ -96,8 +96,14 @@ def send_edition(
         ]
         ledger.ensure(conn, day, [s["id"] for s in due])
         secret = links.link_secret(conn)
+    editions = _Editions()
+    for subscriber in due:
+        topics = subscriber["topics"] or {}
+        editions.keywords.setdefault(subscriber["frequency"], set()).update(
+            topics.get("keywords", [])
+        )
+    del due
     _release_dead_claims(engine, day)
-    editions: dict[str, composing.Edition] = {}
     while True:
         now = sender.clock()
         with writing(engine, row_locks=True) as conn:
@@ -226,9 +232,19 @@ def _retry_or_fail(engine, sender, day, subscriber_id, attempts, problem, summar
         )
 
 
-def _edition(engine, sender, day, frequency, editions) -> composing.Edition:  # noqa: ANN001
-    if frequency not in editions:
-        editions[frequency] = composing.prepare(
+@dataclass
+class _Editions:
+    """The editions of one run, prepared when first needed, and what they share: the keywords
+    of the due subscribers (embedded in one batch, not one model call each) and their vectors."""
+
+    by_frequency: dict[str, composing.Edition] = field(default_factory=dict)
+    keywords: dict[str, set[str]] = field(default_factory=dict)
+    topic_vectors: dict = field(default_factory=dict)
+
+
+def _edition(engine, sender, day, frequency, editions: _Editions) -> composing.Edition:  # noqa: ANN001
+    if frequency not in editions.by_frequency:
+        edition = composing.prepare(
             engine,
             day,
             frequency,
@@ -236,8 +252,11 @@ def _edition(engine, sender, day, frequency, editions) -> composing.Edition:  # 
             model=sender.model,
             embedder=sender.embedder,
             half_life=sender.half_life,
+            topic_vectors=editions.topic_vectors,
         )
-    return editions[frequency]
+        edition.embed_topics(sorted(editions.keywords.get(frequency, ())))
+        editions.by_frequency[frequency] = edition
+    return editions.by_frequency[frequency]
 
 
 def preview(engine: sa.Engine, sender: Sender, email: str, day: date):  # noqa: ANN201
@@ -251,7 +270,7 @@ def preview(engine: sa.Engine, sender: Sender, email: str, day: date):  # noqa: 
         secret = links.link_secret(conn)
     if subscriber is None:
         raise NotFound(f"{address} is not a subscriber")
-    edition = _edition(engine, sender, day, subscriber["frequency"], {})
+    edition = _edition(engine, sender, day, subscriber["frequency"], _Editions())
     digest = composing.compose(
         engine, edition, subscriber, public_url=sender.public_url, secret=secret
     )

@@ -351,6 +351,7 @@ deliveries = sa.Table(
     sa.Column("note", sa.Text),
     sa.PrimaryKeyConstraint("edition_day", "subscriber_id"),
     sa.Index("ix_deliveries_status", "edition_day", "status"),
+    sa.Index("ix_deliveries_subscriber_id", "subscriber_id"),  # removing a subscriber
 )
 
 # Every paper a subscriber was ever sent: a paper goes to a subscriber at most once.
