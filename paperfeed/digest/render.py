@@ -11,6 +11,7 @@ This module does no I/O: it neither reads the database nor sends.
 
 from __future__ import annotations
 
+import binascii
 import functools
 import re
 import textwrap
@@ -100,9 +101,21 @@ def digest_message(digest: dict, *, sender: str, list_id_domain: str | None = No
     # RFC 3834: vacation responders and the like do not answer an automatic message.
     message["Auto-Submitted"] = "auto-generated"
     message["Precedence"] = "bulk"
-    message.set_content(rendered.text, cte="quoted-printable")
-    message.add_alternative(rendered.html, subtype="html", cte="quoted-printable")
+    message["MIME-Version"] = "1.0"
+    message.make_alternative()
+    message.attach(_quoted_printable("plain", rendered.text))
+    message.attach(_quoted_printable("html", rendered.html))
     return finish_headers(message, sender_domain or domain)
+
+
+def _quoted_printable(subtype: str, text: str) -> EmailMessage:
+    """A UTF-8 text part, encoded by binascii's C encoder: `set_content` encodes in pure
+    Python, a quarter of the time of sending a digest."""
+    part = EmailMessage()
+    part["Content-Type"] = f'text/{subtype}; charset="utf-8"'
+    part["Content-Transfer-Encoding"] = "quoted-printable"
+    part.set_payload(binascii.b2a_qp(text.encode("utf-8"), istext=True).decode("ascii"))
+    return part
 
 
 def _view(digest: dict) -> dict:
