@@ -141,7 +141,9 @@ def test_killed_workers_and_a_crashed_database_lose_no_digest(postgres, smtp_ser
         for worker in workers:
             worker.communicate(timeout=300)
         # A restarted worker (systemd's Restart=, the next cron run) finishes the edition.
-        out, err = sender(url, tmp_path, smtp_server).communicate(timeout=300)
+        restarted = sender(url, tmp_path, smtp_server)
+        out, err = restarted.communicate(timeout=300)
+        assert restarted.returncode == 0, f"trial {trial}: {err}"
         assert json.loads(out)["failed"] == 0, err
         got = Counter(a for m in smtp_server.messages[before:] for a in m.rcpt_tos)
         missing = [n for n in range(TRIAL_SUBSCRIBERS) if got[f"reader{n}@example.org"] == 0]
