@@ -9,6 +9,7 @@ PostgreSQL refuses to run on an out-of-date schema so that an upgrade is always 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -29,6 +30,7 @@ log = logging.getLogger(__name__)
 SQLITE_PAGE_SIZE = 16_384
 WRITER_LOCK_ID = 0x70617065  # "pape": the advisory lock all paperfeed writers share
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+MIGRATION_WAIT_S = 600.0  # how long a process waits for another one migrating the same file
 
 
 def connect(url: str, *, busy_timeout_ms: int = 10_000) -> sa.Engine:
@@ -152,12 +154,28 @@ def ensure_schema(engine: sa.Engine, *, auto_migrate: bool) -> None:
         return
     _refuse_newer(current)
     if auto_migrate:
-        migrate(engine)
+        _migrate_or_wait(engine, head)
         return
     raise StorageError(
         f"the database schema is at revision {current or 'none'} but this paperfeed needs {head}: "
         "run `paperfeed db migrate` (after a backup) to upgrade it"
     )
+
+
+def _migrate_or_wait(engine: sa.Engine, head: str) -> None:
+    """Migrate; when another process (a server and a worker started together after an
+    upgrade) holds the file's write lock, wait for it to finish the same migration."""
+    deadline = time.monotonic() + MIGRATION_WAIT_S
+    while True:
+        try:
+            migrate(engine)
+            return
+        except StorageError as exc:
+            if "database is locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+        time.sleep(0.5)
+        if current_revision(engine) == head:
+            return
 
 
 def _refuse_newer(revision: str | None) -> None:

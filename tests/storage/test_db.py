@@ -55,3 +55,35 @@ def test_migrations_build_exactly_the_declared_schema(services):
     with services.engine.connect() as conn:
         differences = compare_metadata(MigrationContext.configure(conn), metadata)
     assert differences == []
+
+
+def test_a_process_finds_another_migrating_the_same_sqlite_file_and_waits_for_it(tmp_path):
+    """A server and a worker started together after an upgrade: one migrates, the other waits
+    for the write lock instead of failing with "database is locked"."""
+    import sqlite3
+    import threading
+
+    from alembic import command
+
+    from paperfeed.storage.db import _alembic_config, ensure_schema
+
+    url = f"sqlite:///{tmp_path / 'paperfeed.db'}"
+    older = connect(url)
+    command.upgrade(_alembic_config(older), "m0006")  # the schema of the previous release
+    older.dispose()
+    first = sqlite3.connect(tmp_path / "paperfeed.db", isolation_level=None)
+    first.execute("BEGIN IMMEDIATE")  # the other process, mid-migration
+    waiting = connect(url, busy_timeout_ms=100)
+    outcome = []
+    second = threading.Thread(
+        target=lambda: outcome.append(ensure_schema(waiting, auto_migrate=True) or "current")
+    )
+    second.start()
+    second.join(timeout=2)
+    assert second.is_alive()  # still waiting, not failed
+    first.execute("ROLLBACK")
+    first.close()
+    second.join(timeout=60)
+    assert outcome == ["current"]
+    assert current_revision(waiting) == head_revision()
+    waiting.dispose()
