@@ -61,6 +61,19 @@ def recorded_sleeps() -> RecordedSleeps:
     return RecordedSleeps()
 
 
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's Chromium driven by Playwright, one per test module (never a downloaded one)."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.support.browser import ARGS, CHROMIUM
+
+    with sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield launched
+        launched.close()
+
+
 @pytest.fixture(scope="session")
 def postgres_server():
     from tests.support.postgres import PostgresForTests

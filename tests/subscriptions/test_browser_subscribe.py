@@ -19,7 +19,7 @@ import pytest
 
 from paperfeed.digest import subscriptions
 from paperfeed.storage import subscribers as store
-from tests.support.browser import ARGS, CHROMIUM, Watch
+from tests.support.browser import Watch
 from tests.support.live import LiveServer, cli_env, run_cli
 
 playwright = pytest.importorskip("playwright.sync_api", reason="install the test extras")
@@ -39,14 +39,6 @@ def site(services, tmp_path):
     server.engine = services.engine
     yield server
     server.stop()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with playwright.sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield launched
-        launched.close()
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tests.support.balancer import RoundRobinProxy
-from tests.support.browser import ARGS, CHROMIUM, Watch
+from tests.support.browser import Watch
 from tests.support.live import LiveServer, cli_env, run_cli
 
 playwright = pytest.importorskip("playwright.sync_api", reason="install the test extras")
@@ -67,14 +67,6 @@ def site(tmp_path_factory, test_data, module_database_url):
         output = server.stop()
         assert "Traceback" not in output, output
     assert min(site.served) > 10, site.served  # both processes served the suite
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with playwright.sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield launched
-        launched.close()
 
 
 @pytest.fixture

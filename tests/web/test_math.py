@@ -11,7 +11,7 @@ import time
 import httpx
 import pytest
 
-from tests.support.browser import ARGS, CHROMIUM, Watch
+from tests.support.browser import Watch
 from tests.support.live import LiveServer, cli_env, run_cli
 
 playwright = pytest.importorskip("playwright.sync_api", reason="install the test extras")
@@ -56,14 +56,6 @@ def site(tmp_path_factory, module_database_url):
     server = LiveServer(env).wait_ready()
     yield server
     server.stop()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with playwright.sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield launched
-        launched.close()
 
 
 @pytest.fixture
