@@ -1,15 +1,18 @@
-"""`paperfeed db …`: schema migrations."""
+"""`paperfeed db …`: schema migrations, and copying a whole database into another."""
 
 from __future__ import annotations
 
 import click
+from sqlalchemy.engine import make_url
 
-from paperfeed.storage.db import head_revision, migrate
+from paperfeed.cli.progress import ProgressDisplay
+from paperfeed.storage.copy import copy_database
+from paperfeed.storage.db import connect, head_revision, migrate
 
 
 @click.group("db")
 def db_group() -> None:
-    """Database schema commands."""
+    """Database schema migrations, and copying a whole database into another."""
 
 
 @db_group.command("migrate")
@@ -22,3 +25,31 @@ def db_migrate(app) -> None:  # noqa: ANN001
         click.echo(f"schema already current at revision {after}")
     else:
         click.echo(f"schema migrated from {before or 'empty'} to {after} (head {head_revision()})")
+
+
+@db_group.command("copy")
+@click.argument("target_url")
+@click.pass_obj
+def db_copy(app, target_url: str) -> None:  # noqa: ANN001
+    """Copy everything in this database into the empty database TARGET_URL.
+
+    The move from one laptop's SQLite file to a PostgreSQL server: papers, vectors, votes,
+    accounts, subscribers and the record of digests already sent all go along. Stop the
+    writers first (worker, ingest); an interrupted copy leaves the target empty.
+    """
+    services = app.services()
+    target = connect(target_url)
+    display = ProgressDisplay("copying", unit="rows")
+    try:
+        copied = copy_database(services.engine, target, on_progress=display)
+    finally:
+        display.close()
+        target.dispose()
+    for table, rows in copied.rows_by_table.items():
+        if rows:
+            click.echo(f"{table:<20} {rows:>10,}")
+    click.echo(f"copied {copied.records:,} rows into {_safe_url(target_url)}")
+
+
+def _safe_url(url: str) -> str:
+    return make_url(url).render_as_string(hide_password=True)
