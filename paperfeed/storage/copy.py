@@ -65,7 +65,7 @@ def copy_database(
             progress.table = table.name
             progress.rows_by_table[table.name] = 0
             for batch in _batches(reading, table):
-                conn.execute(table.insert(), batch)
+                _write(conn, table, batch)
                 progress.records += len(batch)
                 progress.rows_by_table[table.name] += len(batch)
                 if on_progress is not None:
@@ -108,11 +108,24 @@ def _refuse_non_empty(conn: sa.Connection) -> None:
             )
 
 
-def _batches(conn: sa.Connection, table: sa.Table) -> Iterator[list[dict]]:
+def _batches(conn: sa.Connection, table: sa.Table) -> Iterator[list[sa.Row]]:
     query = sa.select(table).order_by(*table.primary_key.columns)
     result = conn.execution_options(stream_results=True, yield_per=BATCH).execute(query)
-    for partition in result.partitions():
-        yield [dict(row._mapping) for row in partition]
+    yield from result.partitions()
+
+
+def _write(conn: sa.Connection, table: sa.Table, rows: list[sa.Row]) -> None:
+    if conn.dialect.name != "postgresql":
+        conn.execute(table.insert(), [dict(row._mapping) for row in rows])
+        return
+    # COPY is about three times as fast as INSERTs. The rows are already Python values the
+    # driver adapts (aware UTC datetimes, bytes, JSON as text), and the driver's connection
+    # is the one in this transaction.
+    names = ", ".join(f'"{column.name}"' for column in table.columns)
+    cursor = conn.connection.driver_connection.cursor()
+    with cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
+        for row in rows:
+            copy.write_row(row)
 
 
 def _advance_sequences(conn: sa.Connection) -> None:
