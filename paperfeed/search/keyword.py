@@ -34,7 +34,7 @@ from paperfeed.storage.search_source import SearchDoc
 log = logging.getLogger(__name__)
 
 # Bump when the schema or analysis changes: an index of another version is rebuilt.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 TITLE_BOOST = 2.0
 AUTHOR_BOOST = 1.0
 # Writers stamp last_changed_at before they commit, so a paper can become visible with a stamp
@@ -82,6 +82,9 @@ def _schema() -> tantivy.Schema:
     builder.add_text_field("authors", tokenizer_name="paperfeed_names")
     builder.add_text_field("categories", tokenizer_name="raw", index_option="basic")
     builder.add_date_field("published", indexed=True, fast=True)
+    # The paper's last_changed_at as it was indexed, in microseconds: a catch-up skips what the
+    # index already holds in that version.
+    builder.add_integer_field("changed", stored=True, indexed=False)
     return builder.build()
 
 
@@ -171,6 +174,8 @@ class KeywordIndex:
         since = watermark - CATCH_UP_SLACK if watermark else None
         with engine.connect() as conn:
             for page in search_source.changed_since(conn, since):
+                if watermark is not None:
+                    page = self._not_indexed(page, watermark)
                 for doc in page:
                     writer.delete_documents_by_term("id", doc.id)
                     writer.add_document(self._document(doc))
@@ -183,6 +188,21 @@ class KeywordIndex:
         writer.wait_merging_threads()
         self._save_state(corpus)
         return written
+
+    def _not_indexed(self, page: list[SearchDoc], watermark: datetime) -> list[SearchDoc]:
+        """The slack re-reads the minutes before the watermark for papers committed late; those
+        already indexed in the same version need not be written again (after a bulk load that
+        is every paper of it, and writing is what costs)."""
+        seen = [doc for doc in page if doc.last_changed_at <= watermark]
+        if not seen:
+            return page
+        searcher = self._index.searcher()
+        query = tantivy.Query.term_set_query(self._schema, "id", [doc.id for doc in seen])
+        held = {}
+        for _, address in searcher.search(query, limit=len(seen)).hits:
+            stored = searcher.doc(address)
+            held[stored["id"][0]] = stored["changed"][0] if stored["changed"] else None
+        return [doc for doc in page if held.get(doc.id) != _micros(doc.last_changed_at)]
 
     def _is_current(self, corpus: search_source.CorpusState) -> bool:
         return self._state.get("count") == corpus.count and self._state.get("last_changed_at") == (
@@ -233,6 +253,7 @@ class KeywordIndex:
         for category in doc.categories:
             document.add_text("categories", category)
         document.add_date("published", _naive_utc(doc.published_at))
+        document.add_integer("changed", _micros(doc.last_changed_at))
         return document
 
     # --- searching -------------------------------------------------------------------------
@@ -574,12 +595,21 @@ _EARLIEST = datetime(1678, 1, 1)
 _LATEST = datetime(2262, 1, 1)
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
 def _naive_utc(value: datetime | None) -> datetime | None:
     """A UTC time as tantivy takes it, clamped to what it can hold (a `--since 1500` filter
     means "from the start of time", not an error)."""
     if value is None:
         return None
     return min(max(value.astimezone(UTC).replace(tzinfo=None), _EARLIEST), _LATEST)
+
+
+def _micros(value: datetime) -> int:
+    """A stamp as an exact integer (float seconds would round microseconds away)."""
+    delta = value.astimezone(UTC) - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
 def _regex_literal(text: str) -> str:

@@ -4,6 +4,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from paperfeed.search.keyword import KeywordIndex
+from paperfeed.search.query import parse
 from paperfeed.storage.db import writing
 from paperfeed.storage.papers import delete_papers
 from tests.search.conftest import T0, add, change, ids, paper
@@ -139,6 +141,23 @@ def test_new_changed_and_removed_papers_are_seen_on_the_next_search(search, corp
         delete_papers(conn, ["2401.00006"])
     assert keyword(search, "annealing") == []
     assert search.keyword_index().doc_count == 5
+
+
+def test_a_catch_up_writes_only_what_is_new_or_was_committed_late(engine, tmp_path):
+    add(engine, *[paper(f"2402.{n:05d}", f"Bulk paper {n}") for n in range(50)])
+    index = KeywordIndex.open(tmp_path / "keyword")
+    assert index.sync(engine) == 50
+    # Within the catch-up slack of the last sync: the 50 are read again but not written again
+    # (after a bulk load, on every node, that would be the whole load).
+    add(engine, paper("2402.00050", "Quantum annealing"), at=T0 + timedelta(minutes=1))
+    assert index.sync(engine) == 1
+    # A change committed late (stamped before the watermark) is still written, and searchable.
+    change(engine, "2402.00007", T0 - timedelta(minutes=2), title="Classical annealing")
+    add(engine, paper("2402.00051", "Robots"), at=T0 + timedelta(minutes=3))
+    assert index.sync(engine) == 2
+    hits = index.search(parse("classical annealing"), limit=5).hits
+    assert [hit.paper_id for hit in hits][:1] == ["2402.00007"]
+    assert index.doc_count == 52
 
 
 def test_a_deleted_index_folder_is_rebuilt_from_the_database(services, search, corpus):
