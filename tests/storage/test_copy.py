@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import sqlalchemy as sa
 
+from paperfeed.digest.send import send_edition
 from paperfeed.errors import StorageError
 from paperfeed.ingest.run import ingest
 from paperfeed.models import Batch, RecordFailure, Signal
@@ -19,7 +20,7 @@ from paperfeed.storage import subscribers as subscriber_store
 from paperfeed.storage.copy import copy_database
 from paperfeed.storage.db import connect, writing
 from paperfeed.storage.tables import metadata
-from tests.subscriptions.conftest import DAY, NOON, day_papers
+from tests.subscriptions.conftest import DAY, NOON, add_subscriber, day_papers
 from tests.support.live import cli_env, run_cli
 
 
@@ -51,15 +52,10 @@ def laptop(services, tmp_path):
     and a collection, subscribers with a digest sent, rate limits and a finished worker job —
     a row in every table."""
     ingest(ResumableBatch(), services.engine, clock=lambda: NOON)
-    env = cli_env(tmp_path / "laptop", services.settings.database_url)
-    for args in (
-        ("trending", "snapshot", "--date", DAY.isoformat()),
-        ("subscribers", "add", "ada@example.org", "--topics", "diffusion, cs.CL", "--confirmed"),
-        ("subscribers", "add", "bob@example.org", "--confirmed"),
-        ("digest", "send", "--date", DAY.isoformat()),
-    ):
-        done = run_cli(*args, env=env)
-        assert done.returncode == 0, (args, done.stderr)
+    services.trending(window="day", category="", day=DAY, limit=100)  # freezes the edition
+    add_subscriber(services, "ada@example.org", keywords="diffusion", categories="cs.CL")
+    add_subscriber(services, "bob@example.org")
+    assert send_edition(services.engine, services.digest_sender(), DAY).sent == 2
     later = NOON + timedelta(hours=1)
     ids = [p.id for p in day_papers()]
     with writing(services.engine) as conn:
@@ -80,7 +76,7 @@ def laptop(services, tmp_path):
     with services.engine.connect() as conn:
         empty = [t.name for t in metadata.sorted_tables if not _count(conn, t)]
     assert not empty, f"the fixture leaves tables empty, so their copy is untested: {empty}"
-    return services, env
+    return services, cli_env(tmp_path / "laptop", services.settings.database_url)
 
 
 def _count(conn: sa.Connection, table: sa.Table) -> int:
