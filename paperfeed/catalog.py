@@ -112,6 +112,17 @@ def remove_papers(engine: sa.Engine, raw_ids: list[str]) -> list[str]:
     return found
 
 
+def paper_count(engine: sa.Engine) -> int:
+    with engine.connect() as conn:
+        return papers.count_papers(conn)
+
+
+def check_database(engine: sa.Engine) -> None:
+    """One cheap read that fails when the database cannot answer (whatever its size)."""
+    with engine.connect() as conn:
+        papers.probe(conn)
+
+
 def stats(engine: sa.Engine) -> dict:
     with engine.connect() as conn:
         newest = papers.latest_published_at(conn)

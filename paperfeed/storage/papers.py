@@ -74,6 +74,11 @@ def list_newest(
     return [_stored_from_row(row) for row in conn.execute(query).mappings()]
 
 
+def probe(conn: sa.Connection) -> None:
+    """Read one row: raises when the database cannot answer, at any size."""
+    conn.execute(sa.select(papers.c.id).limit(1)).first()
+
+
 def count_papers(conn: sa.Connection) -> int:
     return conn.execute(sa.select(sa.func.count()).select_from(papers)).scalar_one()
 

