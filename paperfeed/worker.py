@@ -204,6 +204,9 @@ class Worker:
 
     def _claim(self, job: str, day: date) -> bool:
         now = self.services.clock()
+        with self.services.engine.connect() as conn:
+            if not jobs.could_claim(conn, job, day, now, retry_failed=RETRY_FAILED_JOB):
+                return False
         with writing(self.services.engine, row_locks=True) as conn:
             return jobs.claim(
                 conn, job, day, self.name, now, now + JOB_LEASE, retry_failed=RETRY_FAILED_JOB

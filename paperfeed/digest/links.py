@@ -40,6 +40,10 @@ def link_secret(conn: sa.Connection) -> str:
     return engagement.instance_secret(conn, SECRET_NAME)
 
 
+def stored_link_secret(conn: sa.Connection) -> str | None:
+    return engagement.stored_secret(conn, SECRET_NAME)
+
+
 def sign(secret: str, subscriber: dict, purpose: str, *, expires_at: datetime | None = None) -> str:
     """A token for one subscriber and purpose ("confirm", "manage", "up:<id>", "down:<id>")."""
     expires = int(expires_at.timestamp()) if expires_at else 0

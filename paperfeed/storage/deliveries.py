@@ -20,6 +20,13 @@ from paperfeed.storage.tables import UtcDateTime, deliveries
 OPEN = ("pending", "retry", "claimed")
 
 
+def not_in_ledger(conn: sa.Connection, day: date, subscriber_ids: Iterable[int]) -> list[int]:
+    """Those of `subscriber_ids` that have no row for `day` yet (a read: no lock taken)."""
+    query = sa.select(deliveries.c.subscriber_id).where(deliveries.c.edition_day == day)
+    present = set(conn.execute(query).scalars())
+    return [s for s in subscriber_ids if s not in present]
+
+
 def ensure(conn: sa.Connection, day: date, subscriber_ids: Iterable[int]) -> None:
     rows = [{"edition_day": day, "subscriber_id": s, "status": "pending"} for s in subscriber_ids]
     for start in range(0, len(rows), 5000):
@@ -31,14 +38,9 @@ def claim(
 ) -> list[tuple[int, int]]:
     """Take up to `limit` deliveries that are due: (subscriber_id, attempts so far)."""
     c = deliveries.c
-    due = sa.or_(
-        c.status == "pending",
-        sa.and_(c.status == "retry", c.next_attempt_at <= now),
-        sa.and_(c.status == "claimed", c.claim_expires_at <= now),
-    )
     query = (
         sa.select(c.subscriber_id, c.attempts)
-        .where(c.edition_day == day, due)
+        .where(c.edition_day == day, _due(now))
         .order_by(c.subscriber_id)
         .limit(limit)
     )
@@ -52,6 +54,21 @@ def claim(
             .values(status="claimed", claimed_by=worker, claim_expires_at=lease_until)
         )
     return [(row[0], row[1]) for row in taken]
+
+
+def any_due(conn: sa.Connection, day: date, now: datetime) -> bool:
+    """Whether `claim` would take anything now (a read, so an idle worker takes no lock)."""
+    query = sa.select(deliveries.c.subscriber_id).where(deliveries.c.edition_day == day, _due(now))
+    return conn.execute(query.limit(1)).first() is not None
+
+
+def _due(now: datetime) -> sa.ColumnElement[bool]:
+    c = deliveries.c
+    return sa.or_(
+        c.status == "pending",
+        sa.and_(c.status == "retry", c.next_attempt_at <= now),
+        sa.and_(c.status == "claimed", c.claim_expires_at <= now),
+    )
 
 
 def release_claims_of(conn: sa.Connection, day: date, workers: Iterable[str]) -> int:

@@ -11,6 +11,12 @@ from paperfeed.storage.dialect import insert_ignoring_conflicts
 from paperfeed.storage.tables import as_utc, instance_secrets, paper_categories, paper_views
 
 
+def stored_secret(conn: sa.Connection, name: str) -> str | None:
+    """The secret `name` if it was made already (a read)."""
+    query = sa.select(instance_secrets.c.value).where(instance_secrets.c.name == name)
+    return conn.execute(query).scalar()
+
+
 def instance_secret(conn: sa.Connection, name: str) -> str:
     """A random key shared by every process on this database, made the first time it is asked
     for (two processes racing both read the one that was stored first)."""

@@ -81,3 +81,18 @@ def state(conn: sa.Connection, name: str, day: date) -> dict | None:
         .first()
     )
     return dict(row) if row else None
+
+
+def could_claim(
+    conn: sa.Connection, name: str, day: date, now: datetime, *, retry_failed: timedelta
+) -> bool:
+    """Whether `claim` might take (name, day) now; a read, so that an idle worker's tick takes
+    no write lock (on SQLite every write, even a no-op UPDATE, queues behind the writer)."""
+    row = state(conn, name, day)
+    if row is None:
+        return True
+    if row["status"] == "failed":
+        return row["finished_at"] <= now - retry_failed
+    if row["status"] == "running":
+        return row["lease_until"] <= now
+    return False

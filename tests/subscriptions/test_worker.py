@@ -5,6 +5,7 @@ several workers (ingest as a real `paperfeed ingest` process)."""
 from __future__ import annotations
 
 import json
+import threading
 import time
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -15,6 +16,7 @@ import sqlalchemy as sa
 from paperfeed import worker as worker_module
 from paperfeed.config import load_settings
 from paperfeed.storage import embeddings, jobs
+from paperfeed.storage.db import writing
 from paperfeed.storage.tables import papers as papers_table
 from paperfeed.worker import Worker, send_moment
 from tests.subscriptions.conftest import DAY, add_subscriber
@@ -233,3 +235,38 @@ def test_a_long_job_keeps_its_claim_while_its_worker_lives(day_of_papers, monkey
         job = jobs.state(conn, "ingest", today)
     assert taken_over == [False]
     assert (job["status"], job["claimed_by"], job["note"]) == ("done", "busy", "took a while")
+
+
+def test_an_idle_tick_does_not_wait_for_the_writers_lock(day_of_papers, smtp_server):
+    """Workers tick every half minute all day; once the day's jobs and digests are done a tick
+    only reads, so it never queues behind (or holds up) an ingest or other writers."""
+    services = day_of_papers
+    add_subscriber(services, "ada@example.org")
+    clock = Clock(utc(DAY + timedelta(days=1), 8))
+    services.clock = clock
+    worker = Worker(services, name="worker-a")
+    worker.tick()
+    assert sorted(received(smtp_server)) == ["ada@example.org"]
+    clock.now += timedelta(minutes=1)
+
+    holding, release = threading.Event(), threading.Event()
+
+    def hold_the_writers_lock() -> None:
+        with writing(services.engine):
+            holding.set()
+            release.wait(60)
+
+    writer = threading.Thread(target=hold_the_writers_lock)
+    writer.start()
+    holding.wait(10)
+    outcome = []
+    ticking = threading.Thread(target=lambda: outcome.append(worker.tick()))
+    ticking.start()
+    ticking.join(30)
+    finished_while_held = not ticking.is_alive()
+    release.set()
+    writer.join()
+    ticking.join()
+    assert finished_while_held, "an idle tick waited for the writers' lock"
+    assert outcome and all(s.sent == 0 for s in outcome[0])
+    assert len(received(smtp_server)["ada@example.org"]) == 1
