@@ -18,6 +18,7 @@ import logging
 import math
 import os
 import shutil
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -40,6 +41,9 @@ AUTHOR_BOOST = 1.0
 # Writers stamp last_changed_at before they commit, so a paper can become visible with a stamp
 # a little older than the newest one already indexed; re-reading this window catches it.
 CATCH_UP_SLACK = timedelta(minutes=10)
+# The newest stamp is checked at every refresh; the full count (which also notices removals and
+# new papers committed late with an older stamp) when the stamp moved, or after this long.
+RECOUNT_S = 60.0
 MAX_CORRECTIONS = 6
 # A correction must be a word several papers use, not another one-off.
 MIN_CORRECTION_DOCS = 2
@@ -122,6 +126,7 @@ class KeywordIndex:
         self._stem = _stem_analyzer()
         self._names = _name_analyzer()
         self._schema = index.schema
+        self._counted_at = float("-inf")
 
     @classmethod
     def open(cls, directory: Path, *, rebuild: bool = False) -> KeywordIndex:
@@ -150,14 +155,19 @@ class KeywordIndex:
 
     # --- keeping current -------------------------------------------------------------------
 
-    def sync(self, engine: sa.Engine) -> int:
+    def sync(self, engine: sa.Engine, *, recount: bool = False) -> int:
         """Bring the index up to date with the database; returns how many papers were written.
 
-        Cheap when nothing changed (one COUNT/MAX query). When another process holds the
-        writer lock, this process only reloads what that one committed.
+        Cheap when nothing changed (one index seek; a full count every RECOUNT_S, or now with
+        `recount`). When another process holds the writer lock, this process only reloads
+        what that one committed.
         """
         with engine.connect() as conn:
+            if not recount and self._newest_stamp_unchanged(conn):
+                self._index.reload()
+                return 0
             corpus = search_source.corpus_state(conn)
+        self._counted_at = time.monotonic()
         if self._is_current(corpus):
             self._index.reload()
             return 0
@@ -203,6 +213,14 @@ class KeywordIndex:
             stored = searcher.doc(address)
             held[stored["id"][0]] = stored["changed"][0] if stored["changed"] else None
         return [doc for doc in page if held.get(doc.id) != _micros(doc.last_changed_at)]
+
+    def _newest_stamp_unchanged(self, conn: sa.Connection) -> bool:
+        """The cheap check, between full counts (90 ms at a million papers, every 5 s on every
+        web process otherwise)."""
+        if time.monotonic() - self._counted_at >= RECOUNT_S:
+            return False
+        latest = search_source.latest_change(conn)
+        return self._state.get("last_changed_at") == (latest.isoformat() if latest else None)
 
     def _is_current(self, corpus: search_source.CorpusState) -> bool:
         return self._state.get("count") == corpus.count and self._state.get("last_changed_at") == (

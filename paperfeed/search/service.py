@@ -137,7 +137,7 @@ class SearchService:
         with self._lock:
             if not force and time.monotonic() - self._refreshed_at < self.refresh_s:
                 return {"keyword": 0, "vectors": 0}
-            return self._sync(save)
+            return self._sync(save, recount=force)
 
     def _refresh_soon(self) -> None:
         """What a search calls: the first time, and with refresh_s = 0, catch up now; later,
@@ -160,11 +160,13 @@ class SearchService:
         finally:
             self._lock.release()
 
-    def _sync(self, save: bool) -> dict[str, int]:
-        """Bring both indexes up to date; the caller holds the lock."""
+    def _sync(self, save: bool, *, recount: bool = False) -> dict[str, int]:
+        """Bring both indexes up to date; the caller holds the lock. `recount` (a forced
+        refresh, as `paperfeed index` does) also notices at once a removal that left the
+        newest stamp alone, which a routine check finds within RECOUNT_S."""
         written = {
-            "keyword": self.keyword_index().sync(self.engine),
-            "vectors": self.vector_index().sync(self.engine),
+            "keyword": self.keyword_index().sync(self.engine, recount=recount),
+            "vectors": self.vector_index().sync(self.engine, recount=recount),
         }
         if save:
             self.vector_index().save()

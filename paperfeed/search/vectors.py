@@ -18,6 +18,7 @@ import json
 import logging
 import os
 import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -35,6 +36,7 @@ FORMAT_VERSION = 2  # 2: M = 24, ef_construction = 200
 HNSW_M = 24
 HNSW_EF_CONSTRUCTION = 200
 CATCH_UP_SLACK = timedelta(minutes=10)
+RECOUNT_S = 60.0  # as in search.keyword: count only when the newest stamp moved, or after this
 _GROW = 1.5
 UPSERT_CHUNK = 500  # vectors added per hold of the graph lock
 
@@ -57,6 +59,7 @@ class VectorIndex:
         self._labels: dict[str, int] = {}
         self._state: dict = {}
         self._dirty = False
+        self._counted_at = float("-inf")
         self._load()
 
     # --- persistence -----------------------------------------------------------------------
@@ -110,13 +113,18 @@ class VectorIndex:
     def size(self) -> int:
         return len(self._labels)
 
-    def sync(self, engine: sa.Engine) -> int:
+    def sync(self, engine: sa.Engine, *, recount: bool = False) -> int:
         """Apply vectors stored since the last sync; returns how many were added or replaced.
 
         Searches go on meanwhile: the graph is locked only while a chunk of UPSERT_CHUNK
         vectors goes in (~0.1 s), not for the whole catch-up (minutes after a bulk load)."""
         with self._sync_lock, engine.connect() as conn:
+            if not recount and time.monotonic() - self._counted_at < RECOUNT_S:
+                newest = embeddings.latest_embedded_at(conn, self.model)
+                if self._state.get("latest") == (newest.isoformat() if newest else None):
+                    return 0
             count, latest = embeddings.model_state(conn, self.model)
+            self._counted_at = time.monotonic()
             latest_text = latest.isoformat() if latest else None
             if self._state.get("count") == count and self._state.get("latest") == latest_text:
                 return 0

@@ -170,6 +170,12 @@ def model_state(conn: sa.Connection, model: str) -> tuple[int, datetime | None]:
     return count, latest
 
 
+def latest_embedded_at(conn: sa.Connection, model: str) -> datetime | None:
+    """When `model`'s newest vector was stored: one index seek, unlike model_state's count."""
+    query = sa.select(sa.func.max(embeddings.c.embedded_at)).where(embeddings.c.model == model)
+    return conn.execute(query).scalar()
+
+
 def model_ids(conn: sa.Connection, model: str) -> set[str]:
     return set(
         conn.execute(sa.select(embeddings.c.paper_id).where(embeddings.c.model == model)).scalars()

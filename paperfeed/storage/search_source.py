@@ -44,6 +44,13 @@ def corpus_state(conn: sa.Connection) -> CorpusState:
     return CorpusState(count, as_utc(latest) if latest is not None else None)
 
 
+def latest_change(conn: sa.Connection) -> datetime | None:
+    """The newest last_changed_at alone: one seek in its index, however many papers (the
+    count beside it in corpus_state reads them all)."""
+    latest = conn.execute(sa.select(sa.func.max(papers.c.last_changed_at))).scalar()
+    return as_utc(latest) if latest is not None else None
+
+
 def changed_since(conn: sa.Connection, since: datetime | None) -> Iterator[list[SearchDoc]]:
     """Pages of papers whose last_changed_at is at or after `since` (all papers for None)."""
     columns = (

@@ -4,6 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from paperfeed.search import keyword as keyword_module
 from paperfeed.search.keyword import KeywordIndex
 from paperfeed.search.query import parse
 from paperfeed.storage.db import writing
@@ -158,6 +159,24 @@ def test_a_catch_up_writes_only_what_is_new_or_was_committed_late(engine, tmp_pa
     hits = index.search(parse("classical annealing"), limit=5).hits
     assert [hit.paper_id for hit in hits][:1] == ["2402.00007"]
     assert index.doc_count == 52
+
+
+def test_between_full_counts_a_check_is_one_seek_and_removals_wait_for_the_count(
+    engine, tmp_path, monkeypatch
+):
+    add(engine, *[paper(f"2403.{n:05d}", f"Paper {n}") for n in range(3)])
+    index = KeywordIndex.open(tmp_path / "keyword")
+    assert index.sync(engine) == 3
+    with writing(engine) as conn:
+        delete_papers(conn, ["2403.00001"])  # the newest stamp stays what it was
+    assert index.sync(engine) == 0 and index.doc_count == 3  # no count yet: nothing seen
+    monkeypatch.setattr(keyword_module, "RECOUNT_S", 0.0)  # RECOUNT_S later
+    index.sync(engine)
+    assert index.doc_count == 2
+    add(engine, paper("2403.00009", "Late"), at=T0 - timedelta(minutes=1))  # an older stamp
+    monkeypatch.setattr(keyword_module, "RECOUNT_S", 60.0)
+    index.sync(engine, recount=True)  # what `paperfeed index` asks for
+    assert index.doc_count == 3
 
 
 def test_a_deleted_index_folder_is_rebuilt_from_the_database(services, search, corpus):
