@@ -204,7 +204,9 @@ def test_network_ingest_commands_take_an_endpoint(env, replay_server, shared_dat
 def test_interrupted_file_ingest_resumes_where_it_stopped(sqlite_env, tmp_path, shared_data):
     corpus = tmp_path / "corpus.jsonl"
     with corpus.open("wb") as out:
-        for path in sorted((shared_data / "C_arxiv_metadata_corpus").glob("*.jsonl.gz"))[:12]:
+        # Two years of records (~66k): long enough for the poll below to see a checkpoint
+        # before the run ends, however fast the machine.
+        for path in sorted((shared_data / "C_arxiv_metadata_corpus").glob("*.jsonl.gz"))[:24]:
             with gzip.open(path) as lines:
                 shutil.copyfileobj(lines, out)
     total = sum(1 for _ in corpus.open("rb"))
@@ -221,7 +223,8 @@ def test_interrupted_file_ingest_resumes_where_it_stopped(sqlite_env, tmp_path, 
         time.sleep(0.05)
         if database.exists():
             try:
-                with sqlite3.connect(database) as conn:
+                # A short timeout: a poll must not sit out the run waiting on a lock.
+                with sqlite3.connect(database, timeout=0.1) as conn:
                     if conn.execute("select count(*) from checkpoints").fetchone()[0]:
                         break
             except sqlite3.OperationalError:
