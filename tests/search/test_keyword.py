@@ -170,7 +170,7 @@ def test_between_full_counts_a_check_is_one_seek_and_removals_wait_for_the_count
     with writing(engine) as conn:
         delete_papers(conn, ["2403.00001"])  # the newest stamp stays what it was
     assert index.sync(engine) == 0 and index.doc_count == 3  # no count yet: nothing seen
-    monkeypatch.setattr(keyword_module, "RECOUNT_S", 0.0)  # RECOUNT_S later
+    monkeypatch.setattr(keyword_module, "RECOUNT_S", 0.0)  # as if a minute had passed
     index.sync(engine)
     assert index.doc_count == 2
     add(engine, paper("2403.00009", "Late"), at=T0 - timedelta(minutes=1))  # an older stamp

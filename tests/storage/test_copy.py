@@ -49,7 +49,7 @@ class ResumableBatch:
 @pytest.fixture
 def laptop(services, tmp_path):
     """An instance in use: papers, vectors, a frozen trending day, accounts with votes, saves
-    and a collection, subscribers with a digest sent, rate limits and a finished worker job —
+    and a collection, subscribers with a digest sent, rate limits and a claimed worker job —
     a row in every table."""
     ingest(ResumableBatch(), services.engine, clock=lambda: NOON)
     services.trending(window="day", category="", day=DAY, limit=100)  # freezes the edition
