@@ -201,7 +201,12 @@ def test_network_ingest_commands_take_an_endpoint(env, replay_server, shared_dat
     assert "incorrect id format for abc" in result.stdout + result.stderr
 
 
-def test_interrupted_file_ingest_resumes_where_it_stopped(sqlite_env, tmp_path, shared_data):
+@pytest.mark.parametrize(
+    ("stop", "exit_code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)], ids=["ctrl-c", "sigterm"]
+)
+def test_interrupted_file_ingest_resumes_where_it_stopped(
+    sqlite_env, tmp_path, shared_data, stop, exit_code
+):
     corpus = tmp_path / "corpus.jsonl"
     with corpus.open("wb") as out:
         for path in sorted((shared_data / "C_arxiv_metadata_corpus").glob("*.jsonl.gz"))[:12]:
@@ -230,11 +235,13 @@ def test_interrupted_file_ingest_resumes_where_it_stopped(sqlite_env, tmp_path, 
                         break
             except sqlite3.OperationalError:
                 continue
-    process.send_signal(signal.SIGINT)
+    process.send_signal(stop)
     _out, err = process.communicate(timeout=60)
-    assert process.returncode == 130, err
+    assert process.returncode == exit_code, err
     with sqlite3.connect(database) as conn:
         stored_before = conn.execute("select count(*) from papers").fetchone()[0]
+        status = conn.execute("select status from ingest_runs order by id desc").fetchone()[0]
+    assert status == "interrupted"
     assert 0 < stored_before < total
 
     resumed = run_cli("ingest", "file", str(corpus), "--json", env=sqlite_env)

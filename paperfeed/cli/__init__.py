@@ -7,6 +7,7 @@ function and formats the result. User errors (PaperfeedError) print one line and
 from __future__ import annotations
 
 import logging
+import signal
 import sys
 
 import click
@@ -59,7 +60,18 @@ cli.add_command(digest_group)
 cli.add_command(worker_command)
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (systemd, kill, a supervisor): a command stops as Ctrl-C stops it, e.g. an ingest
+    records its run as interrupted, to be resumed, instead of vanishing mid-batch."""
+
+
+def _terminate(_signum: int, _frame: object) -> None:
+    raise Terminated
+
+
 def main() -> None:
+    # `serve` and `worker` put their own handlers in place of this one.
+    signal.signal(signal.SIGTERM, _terminate)
     logging.basicConfig(
         level=logging.WARNING, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s"
     )
@@ -67,7 +79,13 @@ def main() -> None:
     logging.getLogger("bibtexparser").setLevel(logging.ERROR)
     try:
         cli.main(standalone_mode=False)
-    except click.exceptions.Abort:
+    except Terminated:
+        click.echo("terminated", err=True)
+        sys.exit(143)
+    except click.exceptions.Abort as exc:  # click's name for a KeyboardInterrupt
+        if isinstance(exc.__cause__, Terminated):
+            click.echo("terminated", err=True)
+            sys.exit(143)
         click.echo("aborted", err=True)
         sys.exit(130)
     except KeyboardInterrupt:
