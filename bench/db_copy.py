@@ -89,7 +89,7 @@ def timed_copy(source_url: str, target_url: str) -> tuple[float, dict[str, float
     """Seconds for the whole copy, and per table (from the progress callbacks)."""
     source, target = connect(source_url), connect(target_url)
     per_table: dict[str, float] = {}
-    marks = {"table": None, "at": time.perf_counter()}
+    marks = {"at": time.perf_counter()}
 
     def note(progress) -> None:  # noqa: ANN001
         now = time.perf_counter()

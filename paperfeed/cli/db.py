@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import click
-from sqlalchemy.engine import make_url
 
 from paperfeed.cli.progress import ProgressDisplay
 from paperfeed.storage.copy import copy_database
-from paperfeed.storage.db import connect, head_revision, migrate
+from paperfeed.storage.db import connect, head_revision, migrate, safe_url
 
 
 @click.group("db")
@@ -48,8 +47,4 @@ def db_copy(app, target_url: str) -> None:  # noqa: ANN001
     for table, rows in copied.rows_by_table.items():
         if rows:
             click.echo(f"{table:<20} {rows:>10,}")
-    click.echo(f"copied {copied.records:,} rows into {_safe_url(target_url)}")
-
-
-def _safe_url(url: str) -> str:
-    return make_url(url).render_as_string(hide_password=True)
+    click.echo(f"copied {copied.records:,} rows into {safe_url(target_url)}")

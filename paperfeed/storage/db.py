@@ -54,6 +54,11 @@ def connect(url: str, *, busy_timeout_ms: int = 10_000) -> sa.Engine:
         ) from exc
 
 
+def safe_url(url: str) -> str:
+    """The URL to show a person: the password masked."""
+    return sa.engine.make_url(url).render_as_string(hide_password=True)
+
+
 def _connect_sqlite(url: sa.URL, busy_timeout_ms: int) -> sa.Engine:
     if url.database and url.database != ":memory:":
         folder = Path(url.database).expanduser().parent
