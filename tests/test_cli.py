@@ -241,7 +241,7 @@ def test_interrupted_file_ingest_resumes_where_it_stopped(
     with sqlite3.connect(database) as conn:
         stored_before = conn.execute("select count(*) from papers").fetchone()[0]
         status = conn.execute("select status from ingest_runs order by id desc").fetchone()[0]
-    assert status == "interrupted"
+    assert status == "interrupted", err
     assert 0 < stored_before < total
 
     resumed = run_cli("ingest", "file", str(corpus), "--json", env=sqlite_env)

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from paperfeed.errors import BadRecord, PaperfeedError
 from paperfeed.ingest.merge import check_paper, merge_paper
 from paperfeed.ingest.sources import Source
+from paperfeed.interrupts import interrupts_deferred
 from paperfeed.models import Batch, IngestReport, RecordFailure, UpsertCounts
 from paperfeed.storage import ingest_runs, papers, signals
 from paperfeed.storage.db import writing
@@ -62,7 +63,7 @@ def ingest(
     (an incremental source then starts from its own defaults).
     """
     key = source.checkpoint_key()
-    with writing(engine) as conn:
+    with interrupts_deferred(), writing(engine) as conn:
         run_id = ingest_runs.start_run(conn, source.name, key, params or {}, clock())
         if key and restart:
             ingest_runs.clear_checkpoint(conn, key)
@@ -80,7 +81,7 @@ def ingest(
                 on_progress(Progress(done, batch.progress_total, report))
         report.status = "done"
         if key and not getattr(source, "incremental", False):
-            with writing(engine) as conn:
+            with interrupts_deferred(), writing(engine) as conn:
                 ingest_runs.clear_checkpoint(conn, key)
     except PaperfeedError as exc:
         report.status, report.error = "failed", str(exc)
@@ -97,11 +98,11 @@ def ingest(
 
 
 def _record_outcome(engine: sa.Engine, report: IngestReport, clock: Callable[[], datetime]) -> None:
-    # Best effort: after Ctrl-C the interrupted connection may still hold SQLite's write lock
-    # for a moment; the batches and checkpoints are safe either way, and the run's own error
-    # (or the interruption) matters more than its bookkeeping row.
+    # Best effort (the database may be what failed): the batches and checkpoints are safe
+    # either way, and the run's own error matters more than its bookkeeping row. Ctrl-C is
+    # held while a batch is written, so an interruption finds the connection free to write.
     try:
-        with writing(engine) as conn:
+        with interrupts_deferred(), writing(engine) as conn:
             ingest_runs.finish_run(conn, report, clock())
     except Exception as exc:  # noqa: BLE001
         log.warning("could not record the run's outcome run_id=%s error=%s", report.run_id, exc)
@@ -117,7 +118,7 @@ def _store_batch(
 ) -> None:
     now = clock()
     failures = list(batch.failures)
-    with writing(engine) as conn:
+    with interrupts_deferred(), writing(engine) as conn:
         counts, known_ids = _upsert(conn, batch, failures, now)
         missing = {s.paper_id for s in batch.signals} - known_ids
         if missing:
