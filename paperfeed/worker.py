@@ -174,7 +174,9 @@ class Worker:
         if not settings.worker_index:
             return True, "off (worker_index is false)"
         with self.services.engine.connect() as conn:
-            waiting = embeddings.count_candidates(conn, settings.embedding_model)
+            model = settings.embedding_model
+            start = embeddings.scan_start(conn, model)
+            waiting = embeddings.count_candidates(conn, model, changed_after=start)
         if not waiting:
             return True, f"nothing to embed for {settings.embedding_model}"
         return self._paperfeed(["index"], INDEX_TIMEOUT_S)

@@ -21,7 +21,11 @@ _DAY = click.DateTime(formats=["%Y-%m-%d"])
 @click.command("index")
 @click.option("--model", help="Embedding model (name, folder or `fast`) [setting embedding_model].")
 @click.option("--limit", type=click.IntRange(min=1), help="Embed at most this many papers.")
-@click.option("--rebuild", is_flag=True, help="Rebuild the keyword and vector indexes first.")
+@click.option(
+    "--rebuild",
+    is_flag=True,
+    help="Rebuild the keyword and vector indexes first, and check every paper for a vector.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.pass_obj
 def index_command(app, model, limit, rebuild, as_json) -> None:  # noqa: ANN001

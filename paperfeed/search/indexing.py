@@ -2,7 +2,8 @@
 
 Which papers need a vector is read from the database each batch (no vector for this model, or
 the paper changed since its vector was computed), so an interrupted run simply continues: what
-was committed stays, the rest is still a candidate. A paper whose text did not change (only
+was committed stays, the rest is still a candidate. A complete run records how far it got, so
+the next one reads only the papers changed since. A paper whose text did not change (only
 its signals or categories did) is marked checked without running the model.
 """
 
@@ -20,7 +21,7 @@ from paperfeed.errors import ModelUnavailable
 from paperfeed.search.distill import ensure_fast_model
 from paperfeed.search.embedder import FAST_MODEL, Embedder, embedded_text, text_hash
 from paperfeed.search.service import SearchService
-from paperfeed.storage import embeddings
+from paperfeed.storage import embeddings, search_source
 from paperfeed.storage.db import writing
 
 log = logging.getLogger(__name__)
@@ -74,25 +75,39 @@ def embed_papers(
     clock: Callable[[], datetime],
     batch_size: int = 256,
     limit: int | None = None,
+    rescan: bool = False,
     on_progress: Callable[[EmbedProgress], None] | None = None,
 ) -> EmbedReport:
-    """Embed every paper that needs it for `embedder`'s model; returns what was done."""
+    """Embed every paper that needs it for `embedder`'s model; returns what was done.
+
+    A complete run leaves a watermark, the newest paper stamp it started from; the next run
+    reads only papers changed since then (less a slack for late commits), so embedding the
+    morning's papers does not read a million old ones. `rescan` reads every paper.
+    """
     model = embedder.name
     report = EmbedReport(model=model)
     started = time.perf_counter()
     with engine.connect() as conn:
-        report.candidates = embeddings.count_candidates(conn, model)
+        newest = search_source.latest_change(conn)
+        changed_after = None if rescan else embeddings.scan_start(conn, model)
+        report.candidates = embeddings.count_candidates(conn, model, changed_after=changed_after)
     total = report.candidates if limit is None else min(limit, report.candidates)
-    after = ""
+    after: tuple[datetime, str] | None = None
     done = 0
+    exhausted = False
     while done < total:
         with engine.connect() as conn:
             page = embeddings.candidates_page(
-                conn, model, after=after, limit=min(batch_size, total - done)
+                conn,
+                model,
+                changed_after=changed_after,
+                after=after,
+                limit=min(batch_size, total - done),
             )
         if not page:
+            exhausted = True
             break
-        after = page[-1].paper_id
+        after = (page[-1].last_changed_at, page[-1].paper_id)
         to_embed, unchanged, texts = [], [], []
         for candidate in page:
             text = embedded_text(candidate.title, candidate.abstract)
@@ -116,6 +131,12 @@ def embed_papers(
         done += len(page)
         if on_progress:
             on_progress(EmbedProgress(done, total, report))
+    if limit is None and newest is not None:
+        # Every candidate up to `after` is handled (papers changed meanwhile move past it, and
+        # the next run's slack covers late commits); a scan that ran dry covers `newest`.
+        through = newest if exhausted or after is None else min(newest, after[0])
+        with writing(engine) as conn:
+            embeddings.save_checked_through(conn, model, through, clock())
     report.seconds = time.perf_counter() - started
     return report
 
@@ -147,6 +168,7 @@ def update_search_indexes(
         clock=clock,
         batch_size=batch_size,
         limit=limit,
+        rescan=rebuild,
         on_progress=on_progress,
     )
     search.refresh(force=True, save=True)

@@ -9,15 +9,20 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import numpy as np
 import sqlalchemy as sa
 
+from paperfeed.storage import ingest_runs
 from paperfeed.storage.dialect import bulk_insert
 from paperfeed.storage.tables import embeddings, papers
 
 _ID_CHUNK = 900
+
+# A paper is stamped when its batch is written and seen when the batch commits; ingest batches
+# commit within seconds, so this is a wide margin (the search indexes' catch-up uses the same).
+LATE_COMMIT_SLACK = timedelta(minutes=10)
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,25 +41,39 @@ class StoredVector:
     embedded_at: datetime
 
 
-def count_candidates(conn: sa.Connection, model: str) -> int:
-    return conn.execute(
-        sa.select(sa.func.count()).select_from(_candidates_query(model).subquery())
-    ).scalar_one()
+def count_candidates(conn: sa.Connection, model: str, *, changed_after: datetime | None) -> int:
+    query = _candidates_query(model, changed_after)
+    return conn.execute(sa.select(sa.func.count()).select_from(query.subquery())).scalar_one()
 
 
 def candidates_page(
-    conn: sa.Connection, model: str, *, after: str, limit: int
+    conn: sa.Connection,
+    model: str,
+    *,
+    changed_after: datetime | None,
+    after: tuple[datetime, str] | None,
+    limit: int,
 ) -> list[EmbeddingCandidate]:
-    """Papers after id `after` with no vector for `model`, or changed since it was computed."""
-    query = _candidates_query(model).where(papers.c.id > after).order_by(papers.c.id)
-    return [EmbeddingCandidate(*row) for row in conn.execute(query.limit(limit))]
+    """Papers with no vector for `model`, or changed since it was computed, in (last_changed_at,
+    id) order after `after`; only those changed after `changed_after` when it is given."""
+    query = _candidates_query(model, changed_after)
+    if after is not None:
+        # The first bound alone can use the index; the second picks up after the last row.
+        query = query.where(papers.c.last_changed_at >= after[0]).where(
+            sa.or_(
+                papers.c.last_changed_at > after[0],
+                sa.and_(papers.c.last_changed_at == after[0], papers.c.id > after[1]),
+            )
+        )
+    query = query.order_by(papers.c.last_changed_at, papers.c.id).limit(limit)
+    return [EmbeddingCandidate(*row) for row in conn.execute(query)]
 
 
-def _candidates_query(model: str) -> sa.Select:
+def _candidates_query(model: str, changed_after: datetime | None) -> sa.Select:
     joined = papers.outerjoin(
         embeddings, sa.and_(embeddings.c.paper_id == papers.c.id, embeddings.c.model == model)
     )
-    return (
+    query = (
         sa.select(
             papers.c.id,
             papers.c.title,
@@ -70,6 +89,31 @@ def _candidates_query(model: str) -> sa.Select:
             )
         )
     )
+    if changed_after is not None:
+        query = query.where(papers.c.last_changed_at > changed_after)
+    return query
+
+
+def scan_start(conn: sa.Connection, model: str) -> datetime | None:
+    """Where a candidate scan for `model` may start: the last complete run's watermark, less
+    the time a slow write may commit a paper stamped before it (None: scan every paper)."""
+    through = checked_through(conn, model)
+    return through - LATE_COMMIT_SLACK if through else None
+
+
+def checked_through(conn: sa.Connection, model: str) -> datetime | None:
+    """The newest paper stamp up to which every paper was embedded or checked for `model`, as
+    the last complete run left it (None before the first)."""
+    state = ingest_runs.load_checkpoint(conn, _checked_key(model))
+    return datetime.fromisoformat(state["checked_through"]) if state else None
+
+
+def save_checked_through(conn: sa.Connection, model: str, stamp: datetime, now: datetime) -> None:
+    ingest_runs.save_checkpoint(conn, _checked_key(model), {"checked_through": stamp}, now)
+
+
+def _checked_key(model: str) -> str:
+    return f"embeddings:{model}"
 
 
 def save_vectors(

@@ -11,6 +11,7 @@ from paperfeed.search.service import SearchService
 from paperfeed.storage import embeddings
 from paperfeed.storage.db import writing
 from paperfeed.storage.papers import delete_papers
+from paperfeed.storage.tables import embeddings as embeddings_table
 from tests.search.conftest import T0, add, change, embed, ids, paper
 
 # Papers of tests/data/search/papers.jsonl, described without the words of their titles.
@@ -44,9 +45,34 @@ def test_index_embeds_only_what_is_new_or_changed(indexed, minilm):
 def test_an_interrupted_run_resumes_where_it_stopped(services, minilm, real_papers):
     first = embed(services, minilm, limit=20, batch_size=8)
     assert first.embedded == 20
+    with services.engine.connect() as conn:
+        assert embeddings.checked_through(conn, DEFAULT_MODEL) is None
     rest = embed(services, minilm, batch_size=16)
     assert (rest.candidates, rest.embedded) == (45, 45)
     with services.engine.connect() as conn:
+        assert embeddings.model_state(conn, DEFAULT_MODEL)[0] == 65
+
+
+def test_a_complete_run_reads_only_papers_changed_since_it_started(indexed, minilm):
+    with indexed.engine.connect() as conn:
+        assert embeddings.checked_through(conn, DEFAULT_MODEL) == T0
+    # A write that commits late carries a stamp from before the last run: still embedded.
+    add(indexed.engine, paper("2499.00002", "Honeybee waggle dances"), at=T0 - timedelta(minutes=5))
+    late = embed(indexed, minilm)
+    assert (late.candidates, late.embedded) == (1, 1)
+    add(indexed.engine, paper("2499.00003", "Ant trails"), at=T0 + timedelta(days=1))
+    assert embed(indexed, minilm).embedded == 1
+    with indexed.engine.connect() as conn:
+        assert embeddings.checked_through(conn, DEFAULT_MODEL) == T0 + timedelta(days=1)
+
+
+def test_a_rescan_finds_a_vector_lost_behind_the_watermark(indexed, minilm):
+    lost = sorted(_all_ids(indexed))[3]
+    with writing(indexed.engine) as conn:
+        conn.execute(embeddings_table.delete().where(embeddings_table.c.paper_id == lost))
+    rescan = embed(indexed, minilm, rescan=True)
+    assert (rescan.candidates, rescan.embedded) == (1, 1)
+    with indexed.engine.connect() as conn:
         assert embeddings.model_state(conn, DEFAULT_MODEL)[0] == 65
 
 
