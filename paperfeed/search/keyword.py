@@ -19,7 +19,7 @@ import math
 import os
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -180,12 +180,8 @@ class KeywordIndex:
             self._index.reload()
             return 0
         written = 0
-        watermark = self._watermark()
-        since = watermark - CATCH_UP_SLACK if watermark else None
         with engine.connect() as conn:
-            for page in search_source.changed_since(conn, since):
-                if watermark is not None:
-                    page = self._not_indexed(page, watermark)
+            for page in self._catch_up_pages(conn, self._watermark()):
                 for doc in page:
                     writer.delete_documents_by_term("id", doc.id)
                     writer.add_document(self._document(doc))
@@ -199,20 +195,33 @@ class KeywordIndex:
         self._save_state(corpus)
         return written
 
-    def _not_indexed(self, page: list[SearchDoc], watermark: datetime) -> list[SearchDoc]:
-        """The slack re-reads the minutes before the watermark for papers committed late; those
-        already indexed in the same version need not be written again (after a bulk load that
-        is every paper of it, and writing is what costs)."""
-        seen = [doc for doc in page if doc.last_changed_at <= watermark]
-        if not seen:
-            return page
+    def _catch_up_pages(
+        self, conn: sa.Connection, watermark: datetime | None
+    ) -> Iterator[list[SearchDoc]]:
+        """What a catch-up writes: every paper changed after the watermark, and from the slack
+        before it (papers committed late) only those not indexed at the same stamp. The slack
+        is checked by stamps alone: after a bulk load it holds the whole load, which every node
+        would otherwise read again in full."""
+        if watermark is None:
+            yield from search_source.changed_since(conn, None)
+            return
+        for stamps in search_source.stamps_between(conn, watermark - CATCH_UP_SLACK, watermark):
+            missing = self._not_indexed(stamps)
+            if missing:
+                yield search_source.docs_by_id(conn, missing)
+        for page in search_source.changed_since(conn, watermark):
+            # The papers at the watermark's own stamp were settled by the slack above.
+            yield [doc for doc in page if doc.last_changed_at > watermark]
+
+    def _not_indexed(self, stamps: list[tuple[str, datetime]]) -> list[str]:
+        """The ids of these (id, stamp) pairs that the index does not hold at that stamp."""
         searcher = self._index.searcher()
-        query = tantivy.Query.term_set_query(self._schema, "id", [doc.id for doc in seen])
+        query = tantivy.Query.term_set_query(self._schema, "id", [i for i, _ in stamps])
         held = {}
-        for _, address in searcher.search(query, limit=len(seen)).hits:
+        for _, address in searcher.search(query, limit=len(stamps)).hits:
             stored = searcher.doc(address)
             held[stored["id"][0]] = stored["changed"][0] if stored["changed"] else None
-        return [doc for doc in page if held.get(doc.id) != _micros(doc.last_changed_at)]
+        return [paper_id for paper_id, stamp in stamps if held.get(paper_id) != _micros(stamp)]
 
     def _newest_stamp_unchanged(self, conn: sa.Connection) -> bool:
         """The cheap check, between full counts (90 ms at a million papers, every 5 s on every

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from paperfeed.storage.tables import as_utc, papers
 
 _PAGE = 2_000
+_STAMP_PAGE = 5_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,23 +52,48 @@ def latest_change(conn: sa.Connection) -> datetime | None:
     return as_utc(latest) if latest is not None else None
 
 
+_DOC_COLUMNS = (
+    papers.c.id,
+    papers.c.title,
+    papers.c.abstract,
+    papers.c.authors,
+    papers.c.categories,
+    papers.c.published_at,
+    papers.c.first_seen_at,
+    papers.c.last_changed_at,
+)
+
+
 def changed_since(conn: sa.Connection, since: datetime | None) -> Iterator[list[SearchDoc]]:
     """Pages of papers whose last_changed_at is at or after `since` (all papers for None)."""
-    columns = (
-        papers.c.id,
-        papers.c.title,
-        papers.c.abstract,
-        papers.c.authors,
-        papers.c.categories,
-        papers.c.published_at,
-        papers.c.first_seen_at,
-        papers.c.last_changed_at,
-    )
+    for rows in _pages(conn, _DOC_COLUMNS, since, None, _PAGE):
+        yield [_doc(row) for row in rows]
+
+
+def stamps_between(
+    conn: sa.Connection, since: datetime, until: datetime
+) -> Iterator[list[tuple[str, datetime]]]:
+    """Pages of (id, last_changed_at) of papers changed from `since` to `until` inclusive: what
+    a catch-up checks before reading whole papers (a fraction of the bytes)."""
+    for rows in _pages(conn, (papers.c.id, papers.c.last_changed_at), since, until, _STAMP_PAGE):
+        yield [(row.id, row.last_changed_at) for row in rows]
+
+
+def _pages(
+    conn: sa.Connection,
+    columns: tuple,
+    since: datetime | None,
+    until: datetime | None,
+    size: int,
+) -> Iterator[list[sa.Row]]:
+    """Rows in (last_changed_at, id) order, a page at a time, each page one short query."""
     after: tuple[datetime, str] | None = None
     while True:
-        query = sa.select(*columns).order_by(papers.c.last_changed_at, papers.c.id).limit(_PAGE)
+        query = sa.select(*columns).order_by(papers.c.last_changed_at, papers.c.id).limit(size)
         if since is not None:
             query = query.where(papers.c.last_changed_at >= since)
+        if until is not None:
+            query = query.where(papers.c.last_changed_at <= until)
         if after is not None:
             # The plain >= bound lets both databases seek the index instead of rescanning
             # every earlier row per page (quadratic over a 100k catch-up).
@@ -80,23 +106,14 @@ def changed_since(conn: sa.Connection, since: datetime | None) -> Iterator[list[
         rows = conn.execute(query).all()
         if not rows:
             return
-        yield [_doc(row) for row in rows]
+        yield rows
         after = (rows[-1].last_changed_at, rows[-1].id)
 
 
 def docs_by_id(conn: sa.Connection, ids: list[str]) -> list[SearchDoc]:
     found = []
     for start in range(0, len(ids), 900):
-        query = sa.select(
-            papers.c.id,
-            papers.c.title,
-            papers.c.abstract,
-            papers.c.authors,
-            papers.c.categories,
-            papers.c.published_at,
-            papers.c.first_seen_at,
-            papers.c.last_changed_at,
-        ).where(papers.c.id.in_(ids[start : start + 900]))
+        query = sa.select(*_DOC_COLUMNS).where(papers.c.id.in_(ids[start : start + 900]))
         found.extend(_doc(row) for row in conn.execute(query))
     return found
 
