@@ -95,13 +95,13 @@ def digest_message(digest: dict, *, sender: str, list_id_domain: str | None = No
     message["Subject"] = rendered.subject
     message["From"] = sender
     message["To"] = digest["subscriber"]["email"]
-    message["List-Id"] = f"{site_name} digest <digest.{domain.lower()}>"
-    message["List-Unsubscribe"] = f"<{unsubscribe_url}>"
-    message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    _set_plain(message, "List-Id", f"{site_name} digest <digest.{domain.lower()}>")
+    _set_plain(message, "List-Unsubscribe", f"<{unsubscribe_url}>")
+    _set_plain(message, "List-Unsubscribe-Post", "List-Unsubscribe=One-Click")
     # RFC 3834: vacation responders and the like do not answer an automatic message.
-    message["Auto-Submitted"] = "auto-generated"
-    message["Precedence"] = "bulk"
-    message["MIME-Version"] = "1.0"
+    _set_plain(message, "Auto-Submitted", "auto-generated")
+    _set_plain(message, "Precedence", "bulk")
+    _set_plain(message, "MIME-Version", "1.0")
     message.make_alternative()
     message.attach(_quoted_printable("plain", rendered.text))
     message.attach(_quoted_printable("html", rendered.html))
@@ -112,10 +112,19 @@ def _quoted_printable(subtype: str, text: str) -> EmailMessage:
     """A UTF-8 text part, encoded by binascii's C encoder: `set_content` encodes in pure
     Python, a quarter of the time of sending a digest."""
     part = EmailMessage()
-    part["Content-Type"] = f'text/{subtype}; charset="utf-8"'
-    part["Content-Transfer-Encoding"] = "quoted-printable"
+    _set_plain(part, "Content-Type", f'text/{subtype}; charset="utf-8"')
+    _set_plain(part, "Content-Transfer-Encoding", "quoted-printable")
     part.set_payload(binascii.b2a_qp(text.encode("utf-8"), istext=True).decode("ascii"))
     return part
+
+
+def _set_plain(message: EmailMessage, name: str, value: str) -> None:
+    """Set a header that needs no encoding as it is: parsing it into a header object and folding
+    it back, as `message[name] = value` does, was a tenth of the time of sending a digest."""
+    if value.isascii() and value.isprintable() and len(name) + len(value) < 900:
+        message.set_raw(name, value)
+    else:
+        message[name] = value
 
 
 def _view(digest: dict) -> dict:
@@ -159,25 +168,53 @@ def _view(digest: dict) -> dict:
 
 
 def _paper(paper: dict) -> dict:
-    links = paper.get("links") or {}
     feedback = paper.get("feedback") or {}
-    categories = [_line(c) for c in paper.get("categories") or []][:3]
-    published = _line(paper.get("published_at"))[:10]
     return {
-        "title": _plain(paper.get("title"), TITLE_CHARS) or "(untitled)",
-        "url": _web_url(paper.get("url")),
-        "authors": _authors(paper.get("authors") or []),
-        "meta": " · ".join(part for part in (", ".join(categories), published) if part),
-        "abstract": _plain(paper.get("abstract"), ABSTRACT_CHARS),
+        **_paper_card(paper),
         "reason": _line(paper.get("reason")),
-        "links": [
-            (LINK_LABELS.get(name) or _line(name).capitalize(), _web_url(url))
-            for name, url in links.items()
-            if _web_url(url)
-        ],
         "up_url": _web_url(feedback.get("up")),
         "down_url": _web_url(feedback.get("down")),
     }
+
+
+# What every subscriber's copy of a paper shares. An edition's digests show the same few
+# hundred papers, and cleaning one costs ~0.1 ms: a run of 100,000 digests cleaned a million.
+_cards: dict[tuple, dict] = {}
+_MAX_CARDS = 4096
+
+
+def _paper_card(paper: dict) -> dict:
+    links = paper.get("links") or {}
+    key = (
+        paper.get("id"),
+        paper.get("title"),
+        paper.get("abstract"),
+        paper.get("url"),
+        paper.get("published_at"),
+        repr(paper.get("authors")),
+        repr(paper.get("categories")),
+        repr(links),
+    )
+    card = _cards.get(key)
+    if card is None:
+        if len(_cards) >= _MAX_CARDS:
+            _cards.clear()
+        categories = [_line(c) for c in paper.get("categories") or []][:3]
+        published = _line(paper.get("published_at"))[:10]
+        checked = ((name, _web_url(url)) for name, url in links.items())
+        card = _cards[key] = {
+            "title": _plain(paper.get("title"), TITLE_CHARS) or "(untitled)",
+            "url": _web_url(paper.get("url")),
+            "authors": _authors(paper.get("authors") or []),
+            "meta": " · ".join(part for part in (", ".join(categories), published) if part),
+            "abstract": _plain(paper.get("abstract"), ABSTRACT_CHARS),
+            "links": [
+                (LINK_LABELS.get(name) or _line(name).capitalize(), url)
+                for name, url in checked
+                if url
+            ],
+        }
+    return card
 
 
 def _authors(names: list) -> str:
