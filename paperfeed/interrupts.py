@@ -3,8 +3,8 @@
 A KeyboardInterrupt raised inside a write transaction can leave the connection holding SQLite's
 write lock until the process exits, so the code that runs next (an ingest recording its run as
 interrupted) cannot write. Inside `interrupts_deferred()` the first signal is noted and delivered
-as soon as the block ends; a second one takes effect at once, so a stuck block can still be
-stopped.
+as soon as the block ends; the same signal again takes effect at once, so a stuck block can
+still be stopped.
 """
 
 from __future__ import annotations
@@ -30,7 +30,10 @@ def interrupts_deferred() -> Iterator[None]:
     previous: dict[int, Any] = {}
 
     def hold(signum: int, frame: FrameType | None) -> None:
-        if held:
+        # The same signal twice is someone insisting. Two different ones are usually two
+        # senders of one request: Ctrl-C at a terminal reaches a worker's job directly, and
+        # the worker then sends it SIGTERM.
+        if signum in held:
             _restore(previous)
             signal.raise_signal(signum)
             return

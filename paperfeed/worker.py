@@ -24,6 +24,7 @@ import sys
 import threading
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
+from time import monotonic
 from zoneinfo import ZoneInfo
 
 from paperfeed.digest.send import SendSummary, is_due, send_edition, worker_name
@@ -41,6 +42,8 @@ RETRY_FAILED_JOB = timedelta(hours=1)  # a failed ingest is tried again, but not
 LATE_GRACE = timedelta(hours=6)
 INGEST_TIMEOUT_S = 3 * 3600
 INDEX_TIMEOUT_S = 3 * 3600
+CHILD_POLL_S = 1.0  # how soon a running job's process notices the worker stopping
+CHILD_STOP_GRACE_S = 60.0  # for a stopped job's process to commit its batch and exit
 
 
 def send_moment(edition: date, send_hour: int, zone: str) -> datetime:
@@ -74,6 +77,19 @@ def due_editions(services: Services, now: datetime) -> list[tuple[date, list[int
                 due.append(s["id"])
         editions.append((edition, due))
     return editions
+
+
+class JobStopped(Exception):
+    """The worker is stopping: its job is handed back unfinished, not failed."""
+
+
+def _stop(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.communicate(timeout=CHILD_STOP_GRACE_S)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.communicate()
 
 
 class Worker:
@@ -147,14 +163,22 @@ class Worker:
 
         heartbeat = threading.Thread(target=renew, name=f"lease-{job}", daemon=True)
         heartbeat.start()
+        stopped = None
         try:
             ok, note = work()
+        except JobStopped as exc:
+            stopped = exc
         except Exception as exc:  # noqa: BLE001 - recorded as a failed job, tried again later
             log.exception("job failed job=%s", job)
             ok, note = False, f"{type(exc).__name__}: {exc}"
         finally:
             done.set()
             heartbeat.join()
+        if stopped is not None:
+            with writing(self.services.engine, row_locks=True) as conn:
+                jobs.release(conn, job, day, self.name, self.services.clock(), str(stopped))
+            log.info("job handed back job=%s note=%s", job, stopped)
+            return
         self._finish(job, day, ok, note)
 
     def _ingest(self) -> tuple[bool, str]:
@@ -182,22 +206,35 @@ class Worker:
         return self._paperfeed(["index"], INDEX_TIMEOUT_S)
 
     def _paperfeed(self, args: list[str], timeout_s: float) -> tuple[bool, str]:
-        """`paperfeed <args>` in its own process, with this worker's home, database and config."""
+        """`paperfeed <args>` in its own process, with this worker's home, database and config.
+
+        When the worker is asked to stop, the child gets SIGTERM too (a supervisor may signal
+        only the worker): an ingest then records its run as interrupted, and the job is handed
+        back for the next worker (or this one, restarted) to resume."""
         command = " ".join(args)
-        try:
-            done = subprocess.run(
-                [sys.executable, "-m", "paperfeed", *args],
-                env=self.child_env,
-                capture_output=True,
-                text=True,
-                timeout=timeout_s,
-                check=False,
-            )
-        except subprocess.TimeoutExpired:
-            return False, f"{command}: timed out after {timeout_s:.0f} s"
-        last = (done.stdout.strip() or done.stderr.strip()).splitlines()[-1:] or [""]
-        log.info("paperfeed %s exit=%s", command, done.returncode)
-        return done.returncode == 0, f"{command}: exit {done.returncode} {last[0][:200]}"
+        process = subprocess.Popen(
+            [sys.executable, "-m", "paperfeed", *args],
+            env=self.child_env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        deadline = monotonic() + timeout_s
+        while True:
+            try:
+                out, err = process.communicate(timeout=CHILD_POLL_S)
+                break
+            except subprocess.TimeoutExpired:
+                if self.stopping.is_set():
+                    _stop(process)
+                    raise JobStopped(f"{command}: stopped with worker {self.name}") from None
+                if monotonic() > deadline:
+                    process.kill()
+                    process.communicate()
+                    return False, f"{command}: timed out after {timeout_s:.0f} s"
+        last = (out.strip() or err.strip()).splitlines()[-1:] or [""]
+        log.info("paperfeed %s exit=%s", command, process.returncode)
+        return process.returncode == 0, f"{command}: exit {process.returncode} {last[0][:200]}"
 
     def _snapshot(self, day: date) -> tuple[bool, str]:
         for window in WINDOWS:

@@ -72,6 +72,18 @@ def finish(
     )
 
 
+def release(
+    conn: sa.Connection, name: str, day: date, worker: str, now: datetime, note: str
+) -> None:
+    """Hand a running job back unfinished: its lease ends now, so any worker may take it."""
+    c = worker_jobs.c
+    conn.execute(
+        sa.update(worker_jobs)
+        .where(c.name == name, c.day == day, c.claimed_by == worker, c.status == "running")
+        .values(lease_until=now, note=note[:1000])
+    )
+
+
 def state(conn: sa.Connection, name: str, day: date) -> dict | None:
     row = (
         conn.execute(

@@ -4,7 +4,9 @@ several workers (ingest as a real `paperfeed ingest` process)."""
 
 from __future__ import annotations
 
+import gzip
 import json
+import shutil
 import threading
 import time
 from datetime import UTC, date, datetime, timedelta
@@ -36,7 +38,9 @@ def settings(tmp_path, database_url, smtp_server, worker_ingest, test_data):
             "database_url": database_url,
             "mail_url": smtp_server.url,
             "public_url": "https://papers.example.org",
-            "worker_ingest": worker_ingest.format(papers=test_data / "search" / "papers.jsonl"),
+            "worker_ingest": worker_ingest.format(
+                papers=test_data / "search" / "papers.jsonl", corpus=tmp_path / "corpus.jsonl"
+            ),
             "worker_ingest_hour": 1,
             # Embedding runs a model in a process of its own: only where a test is about it.
             "worker_index": "{papers}" in worker_ingest,
@@ -270,3 +274,59 @@ def test_an_idle_tick_does_not_wait_for_the_writers_lock(day_of_papers, smtp_ser
     assert finished_while_held, "an idle tick waited for the writers' lock"
     assert outcome and all(s.sent == 0 for s in outcome[0])
     assert len(received(smtp_server)["ada@example.org"]) == 1
+
+
+@pytest.mark.parametrize("worker_ingest", ["file {corpus}"])
+def test_a_stopping_worker_hands_its_ingest_back_interrupted_and_the_next_resumes_it(
+    day_of_papers, tmp_path, shared_data, monkeypatch
+):
+    services = day_of_papers
+    with (tmp_path / "corpus.jsonl").open("wb") as out:
+        for path in sorted((shared_data / "C_arxiv_metadata_corpus").glob("*.jsonl.gz"))[:6]:
+            with gzip.open(path) as lines:
+                shutil.copyfileobj(lines, out)
+    monkeypatch.setenv("PAPERFEED_INGEST_BATCH_SIZE", "100")
+    monkeypatch.setattr(worker_module, "CHILD_POLL_S", 0.1)
+    today = DAY + timedelta(days=1)
+    services.clock = Clock(utc(today, 1, 30))
+    first = Worker(services, name="worker-a")
+    ticking = threading.Thread(target=first.tick)
+    ticking.start()
+    # Stop the worker (as systemd or `kill` would: the worker alone is told) once the ingest
+    # process has stored its first batch.
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not _file_checkpoints(services):
+        time.sleep(0.05)
+    first.stopping.set()
+    ticking.join(timeout=90)
+    assert not ticking.is_alive()
+    with services.engine.connect() as conn:
+        job = jobs.state(conn, "ingest", today)
+        runs = _file_runs(conn)
+        stored_before = conn.execute(sa.select(sa.func.count()).select_from(papers_table)).scalar()
+    assert (job["status"], job["claimed_by"]) == ("running", "worker-a")
+    assert job["lease_until"] <= services.clock()  # free for any worker now, not in 10 minutes
+    assert "stopped with worker worker-a" in job["note"]
+    assert [status for status, _ in runs] == ["interrupted"]
+    assert 8 < stored_before
+
+    Worker(services, name="worker-b").tick()
+    with services.engine.connect() as conn:
+        job = jobs.state(conn, "ingest", today)
+        runs = _file_runs(conn)
+        stored = conn.execute(sa.select(sa.func.count()).select_from(papers_table)).scalar()
+    assert (job["status"], job["claimed_by"]) == ("done", "worker-b")
+    assert [status for status, _ in runs] == ["interrupted", "done"]
+    total = sum(1 for line in (tmp_path / "corpus.jsonl").open("rb") if line.strip())
+    assert stored == 8 + total - sum(failed for _, failed in runs)
+
+
+def _file_checkpoints(services) -> int:
+    with services.engine.connect() as conn:
+        query = "select count(*) from checkpoints where key not like 'embeddings:%'"
+        return conn.execute(sa.text(query)).scalar()
+
+
+def _file_runs(conn) -> list[tuple[str, int]]:
+    query = "select status, failed from ingest_runs where checkpoint_key is not null order by id"
+    return [tuple(row) for row in conn.execute(sa.text(query))]
