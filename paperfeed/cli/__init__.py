@@ -21,7 +21,7 @@ from paperfeed.cli.papers import config_command, papers_group, stats_command
 from paperfeed.cli.search import index_command, search_command, similar_command
 from paperfeed.cli.serve import demo_command, serve_command
 from paperfeed.cli.trending import trending_group
-from paperfeed.cli.worker import worker_command
+from paperfeed.cli.worker import status_command, worker_command
 from paperfeed.errors import PaperfeedError
 
 
@@ -58,6 +58,7 @@ cli.add_command(demo_command)
 cli.add_command(subscribers_group)
 cli.add_command(digest_group)
 cli.add_command(worker_command)
+cli.add_command(status_command)
 
 
 class Terminated(KeyboardInterrupt):

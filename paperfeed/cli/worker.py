@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import signal
 
 import click
@@ -23,3 +24,40 @@ def worker_command(app, once) -> None:  # noqa: ANN001
         signal.signal(sig, lambda *_: worker.stopping.set())
     click.echo(f"worker {worker.name} running; stop with Ctrl-C", err=True)
     worker.run(once=once)
+
+
+@click.command("status")
+@click.option(
+    "--day",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="Report as of this UTC day instead of today.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.pass_obj
+def status_command(app, day, as_json) -> None:  # noqa: ANN001
+    """What the workers did and what is left: yesterday's and today's jobs (UTC), the two
+    newest editions' deliveries, and the papers waiting for a vector."""
+    from paperfeed.status import status
+
+    services = app.services()
+    report = status(services, services.clock(), day.date() if day else None)
+    if as_json:
+        click.echo(json.dumps(report, indent=2))
+        return
+    click.echo("daily jobs (UTC):")
+    for job in report["jobs"]:
+        line = f"  {job['day']}  {job['job']:<9} {job['status']:<10}"
+        if job.get("worker"):
+            line += f" by {job['worker']}"
+        if job.get("finished_at") and job["status"] in ("done", "failed"):
+            line += f" at {job['finished_at'][11:16]}"
+        click.echo(line)
+        if job.get("note"):
+            click.echo(f"      {job['note'][:200]}")
+    click.echo("editions:")
+    for edition in report["editions"]:
+        counts = edition["deliveries"]
+        told = ", ".join(f"{state} {n:,}" for state, n in sorted(counts.items()))
+        click.echo(f"  {edition['day']}  {told or 'nothing recorded yet'}")
+    waiting = report["embeddings"]
+    click.echo(f"papers waiting for a vector ({waiting['model']}): {waiting['waiting']:,}")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import shutil
 import threading
 import time
@@ -17,12 +18,14 @@ import sqlalchemy as sa
 
 from paperfeed import worker as worker_module
 from paperfeed.config import load_settings
+from paperfeed.status import status
 from paperfeed.storage import embeddings, jobs
 from paperfeed.storage.db import writing
 from paperfeed.storage.tables import papers as papers_table
 from paperfeed.worker import Worker, send_moment
 from tests.subscriptions.conftest import DAY, add_subscriber
 from tests.subscriptions.test_send import received
+from tests.support.live import run_cli
 
 
 @pytest.fixture
@@ -173,6 +176,36 @@ def test_the_daily_jobs_run_once_whichever_worker_gets_there_first(day_of_papers
 
 
 @pytest.mark.parametrize("worker_ingest", ["file does-not-exist.jsonl"])
+def test_status_tells_an_operator_what_the_workers_did(day_of_papers, smtp_server):
+    services = day_of_papers
+    today = DAY + timedelta(days=1)
+    add_subscriber(services, "ada@example.org", categories="cs.LG", send_hour="7")
+    services.clock = Clock(utc(today, 8))
+    Worker(services, name="worker-a").tick()
+    settings = services.settings
+    env = os.environ | {
+        "PAPERFEED_HOME": str(settings.home),
+        "PAPERFEED_DATABASE_URL": settings.database_url,
+    }
+    shown = run_cli("status", "--day", today.isoformat(), "--json", env=env)
+    assert shown.returncode == 0, shown.stderr
+    report = json.loads(shown.stdout)
+    jobs_today = {job["job"]: job for job in report["jobs"] if job["day"] == str(today)}
+    assert jobs_today["ingest"]["status"] == "failed"
+    assert "does-not-exist.jsonl" in jobs_today["ingest"]["note"]
+    assert (jobs_today["snapshot"]["status"], jobs_today["snapshot"]["worker"]) == (
+        "done",
+        "worker-a",
+    )
+    assert jobs_today["index"]["note"].startswith("off")  # worker_index is off here
+    assert {job["status"] for job in report["jobs"] if job["day"] == str(DAY)} == {"not run"}
+    editions = {edition["day"]: edition["deliveries"] for edition in report["editions"]}
+    assert editions[str(DAY)] == {"sent": 1}
+    text = run_cli("status", "--day", today.isoformat(), env=env)
+    assert "failed" in text.stdout and f"{DAY}  sent 1" in text.stdout
+
+
+@pytest.mark.parametrize("worker_ingest", ["file does-not-exist.jsonl"])
 def test_a_failed_ingest_is_tried_again_an_hour_later_not_every_tick(day_of_papers):
     services = day_of_papers
     today = DAY + timedelta(days=1)
@@ -307,8 +340,11 @@ def test_a_stopping_worker_hands_its_ingest_back_interrupted_and_the_next_resume
     assert (job["status"], job["claimed_by"]) == ("running", "worker-a")
     assert job["lease_until"] <= services.clock()  # free for any worker now, not in 10 minutes
     assert "stopped with worker worker-a" in job["note"]
-    assert [status for status, _ in runs] == ["interrupted"]
+    assert [state for state, _ in runs] == ["interrupted"]
     assert 8 < stored_before
+    report = status(services, services.clock(), today)
+    shown = {job["job"]: job["status"] for job in report["jobs"] if job["day"] == str(today)}
+    assert shown["ingest"] == "abandoned"  # what `paperfeed status` tells the operator
 
     Worker(services, name="worker-b").tick()
     with services.engine.connect() as conn:
@@ -316,7 +352,7 @@ def test_a_stopping_worker_hands_its_ingest_back_interrupted_and_the_next_resume
         runs = _file_runs(conn)
         stored = conn.execute(sa.select(sa.func.count()).select_from(papers_table)).scalar()
     assert (job["status"], job["claimed_by"]) == ("done", "worker-b")
-    assert [status for status, _ in runs] == ["interrupted", "done"]
+    assert [state for state, _ in runs] == ["interrupted", "done"]
     total = sum(1 for line in (tmp_path / "corpus.jsonl").open("rb") if line.strip())
     assert stored == 8 + total - sum(failed for _, failed in runs)
 
