@@ -51,7 +51,7 @@ def status_command(app, day, as_json) -> None:  # noqa: ANN001
             line += f" by {job['worker']}"
         if job.get("finished_at") and job["status"] in ("done", "failed"):
             line += f" at {job['finished_at'][11:16]}"
-        click.echo(line)
+        click.echo(line.rstrip())
         if job.get("note"):
             click.echo(f"      {job['note'][:200]}")
     click.echo("editions:")
