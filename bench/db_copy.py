@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 
 import speed_corpus  # noqa: E402
-from search_speed import BenchPostgres  # noqa: E402
+from search_speed_postgres import BenchPostgres  # noqa: E402
 
 from paperfeed.storage.copy import copy_database  # noqa: E402
 from paperfeed.storage.db import connect, migrate  # noqa: E402
