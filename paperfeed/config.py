@@ -75,6 +75,14 @@ SETTINGS: tuple[Setting, ...] = (
         _default_database_url,
         "SQLAlchemy URL of the database: sqlite:///path or postgresql+psycopg://user@host/db.",
     ),
+    Setting(
+        "database_pool_size",
+        int,
+        5,
+        "PostgreSQL connections each process keeps open, and as many more it may open under "
+        "load: give the server a max_connections above 2 × this × the number of processes.",
+        _positive,
+    ),
     Setting("host", str, "127.0.0.1", "Address `paperfeed serve` listens on."),
     Setting("port", int, 8000, "Port `paperfeed serve` listens on.", _port),
     Setting(

@@ -108,7 +108,7 @@ class _LazyEmbedder:
 def build(settings: Settings, *, check_schema: bool = True) -> Services:
     """Open the database; SQLite migrates itself, PostgreSQL must already be current."""
     logging.getLogger("paperfeed").setLevel(settings.log_level.upper())
-    engine = connect(settings.database_url)
+    engine = connect(settings.database_url, pool_size=settings.database_pool_size)
     if check_schema:
         ensure_schema(engine, auto_migrate=engine.dialect.name == "sqlite")
     return Services(settings=settings, engine=engine)

@@ -33,8 +33,9 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 MIGRATION_WAIT_S = 600.0  # how long a process waits for another one migrating the same file
 
 
-def connect(url: str, *, busy_timeout_ms: int = 10_000) -> sa.Engine:
-    """An engine for `url`; the SQLite file's folder is created when missing."""
+def connect(url: str, *, busy_timeout_ms: int = 10_000, pool_size: int = 5) -> sa.Engine:
+    """An engine for `url`; the SQLite file's folder is created when missing. On PostgreSQL
+    the process keeps up to `pool_size` connections and opens as many more under load."""
     try:
         parsed = sa.engine.make_url(url)
     except sa.exc.ArgumentError as exc:
@@ -46,7 +47,9 @@ def connect(url: str, *, busy_timeout_ms: int = 10_000) -> sa.Engine:
             f"unsupported database {parsed.get_backend_name()!r}: use sqlite or postgresql"
         )
     try:
-        return sa.create_engine(parsed, pool_pre_ping=True)
+        return sa.create_engine(
+            parsed, pool_pre_ping=True, pool_size=pool_size, max_overflow=pool_size
+        )
     except ModuleNotFoundError as exc:
         raise StorageError(
             f"the PostgreSQL driver is not installed ({exc.name}): "

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 import sqlalchemy as sa
 
@@ -35,6 +37,35 @@ def test_out_of_date_postgresql_schema_is_refused_until_migrated(postgres_server
         assert set(sa.inspect(services.engine).get_table_names()) >= {"papers", "signals"}
         services.close()
     finally:
+        postgres_server.drop_database(url)
+
+
+def test_a_process_opens_at_most_twice_its_pool_size_on_postgresql(postgres_server, tmp_path):
+    # Operators size the server's max_connections from this: 2 × pool size × processes.
+    url = postgres_server.create_database()
+    engine = connect(url)
+    migrate(engine)
+    engine.dispose()
+    values = {"home": str(tmp_path), "database_url": url, "database_pool_size": 2}
+    services = build(load_settings(values, environ={}))
+    held = [services.engine.connect() for _ in range(4)]
+    got_one = threading.Event()
+
+    def fifth() -> None:
+        with services.engine.connect():
+            got_one.set()
+
+    waiting = threading.Thread(target=fifth)
+    try:
+        waiting.start()
+        assert not got_one.wait(1.0)  # a fifth waits for one of the four
+        held.pop().close()
+        assert got_one.wait(10.0)
+    finally:
+        waiting.join()
+        for conn in held:
+            conn.close()
+        services.close()
         postgres_server.drop_database(url)
 
 
