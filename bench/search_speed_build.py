@@ -133,13 +133,17 @@ def embedding_run(engine, embedder, bare, *, texts, limit, clock, embed_papers) 
 
 
 def first_texts(engine, count: int) -> list[str]:  # noqa: ANN001
-    """The texts embed_papers embeds first (candidates go in id order)."""
+    """The texts embed_papers embeds first (candidates go in (last_changed_at, id) order)."""
     import sqlalchemy as sa
 
     from paperfeed.search.embedder import embedded_text
     from paperfeed.storage.tables import papers
 
-    query = sa.select(papers.c.title, papers.c.abstract).order_by(papers.c.id).limit(count)
+    query = (
+        sa.select(papers.c.title, papers.c.abstract)
+        .order_by(papers.c.last_changed_at, papers.c.id)
+        .limit(count)
+    )
     with engine.connect() as conn:
         return [embedded_text(title, abstract) for title, abstract in conn.execute(query)]
 

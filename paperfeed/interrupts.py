@@ -3,20 +3,24 @@
 A KeyboardInterrupt raised inside a write transaction can leave the connection holding SQLite's
 write lock until the process exits, so the code that runs next (an ingest recording its run as
 interrupted) cannot write. Inside `interrupts_deferred()` the first signal is noted and delivered
-as soon as the block ends; the same signal again takes effect at once, so a stuck block can
-still be stopped.
+as soon as the block ends. Another one soon after is the same request from a second sender
+(systemd signals every process of a service, and a stopping worker signals its job as well; a
+terminal's Ctrl-C reaches both too) and is absorbed; one that comes after INSIST_AFTER_S is
+someone insisting, and stops a stuck block at once.
 """
 
 from __future__ import annotations
 
 import signal
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
 from typing import Any
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+INSIST_AFTER_S = 3.0
 
 
 @contextmanager
@@ -26,18 +30,17 @@ def interrupts_deferred() -> Iterator[None]:
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    held: list[int] = []
+    held: list[tuple[int, float]] = []
     previous: dict[int, Any] = {}
 
     def hold(signum: int, frame: FrameType | None) -> None:
-        # The same signal twice is someone insisting. Two different ones are usually two
-        # senders of one request: Ctrl-C at a terminal reaches a worker's job directly, and
-        # the worker then sends it SIGTERM.
-        if signum in held:
+        now = time.monotonic()
+        if not held:
+            held.append((signum, now))
+        elif now - held[0][1] >= INSIST_AFTER_S:
+            held.clear()  # delivered here, not again when the block ends
             _restore(previous)
             signal.raise_signal(signum)
-            return
-        held.append(signum)
 
     for signum in STOP_SIGNALS:
         # Only Python handlers are held; a signal that is ignored, or kills the process by
@@ -49,7 +52,7 @@ def interrupts_deferred() -> Iterator[None]:
     finally:
         _restore(previous)
         if held:
-            signal.raise_signal(held[0])
+            signal.raise_signal(held[0][0])
 
 
 def _restore(previous: dict[int, Any]) -> None:

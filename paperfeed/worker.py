@@ -83,13 +83,14 @@ class JobStopped(Exception):
     """The worker is stopping: its job is handed back unfinished, not failed."""
 
 
-def _stop(process: subprocess.Popen) -> None:
+def _stop(process: subprocess.Popen) -> tuple[str, str]:
+    """SIGTERM (an ingest records where it stopped), SIGKILL if it does not end in time."""
     process.terminate()
     try:
-        process.communicate(timeout=CHILD_STOP_GRACE_S)
+        return process.communicate(timeout=CHILD_STOP_GRACE_S)
     except subprocess.TimeoutExpired:
         process.kill()
-        process.communicate()
+        return process.communicate()
 
 
 class Worker:
@@ -147,6 +148,8 @@ class Worker:
             return
         if self._claim("index", today):
             self._run_job("index", today, self._index)
+        if self.stopping.is_set():
+            return
         if self._claim("snapshot", today):
             self._run_job("snapshot", today, lambda: self._snapshot(today - timedelta(days=1)))
 
@@ -212,12 +215,16 @@ class Worker:
         only the worker): an ingest then records its run as interrupted, and the job is handed
         back for the next worker (or this one, restarted) to resume."""
         command = " ".join(args)
+        if self.stopping.is_set():
+            raise JobStopped(f"{command}: not started, worker {self.name} is stopping")
         process = subprocess.Popen(
             [sys.executable, "-m", "paperfeed", *args],
             env=self.child_env,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
+            # Its own session: a terminal's Ctrl-C reaches the worker alone, which stops it.
+            start_new_session=True,
         )
         deadline = monotonic() + timeout_s
         while True:
@@ -226,7 +233,9 @@ class Worker:
                 break
             except subprocess.TimeoutExpired:
                 if self.stopping.is_set():
-                    _stop(process)
+                    out, err = _stop(process)
+                    if process.returncode == 0:
+                        break  # it finished while being stopped: its result stands
                     raise JobStopped(f"{command}: stopped with worker {self.name}") from None
                 if monotonic() > deadline:
                     process.kill()

@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 
 # The report keeps this many failures in memory for display; all are counted and stored.
 MAX_FAILURES_IN_REPORT = 100
+STOPPED = "interrupted; run again to resume"
 
 
 @dataclass(slots=True, frozen=True)
@@ -63,11 +64,18 @@ def ingest(
     (an incremental source then starts from its own defaults).
     """
     key = source.checkpoint_key()
-    with interrupts_deferred(), writing(engine) as conn:
-        run_id = ingest_runs.start_run(conn, source.name, key, params or {}, clock())
-        if key and restart:
-            ingest_runs.clear_checkpoint(conn, key)
-        checkpoint = ingest_runs.load_checkpoint(conn, key) if key else None
+    run_id = None
+    try:
+        with interrupts_deferred(), writing(engine) as conn:
+            run_id = ingest_runs.start_run(conn, source.name, key, params or {}, clock())
+            if key and restart:
+                ingest_runs.clear_checkpoint(conn, key)
+            checkpoint = ingest_runs.load_checkpoint(conn, key) if key else None
+    except KeyboardInterrupt:
+        if run_id is not None:  # the stop was held until the run's row was committed
+            stopped = IngestReport(run_id, source.name, status="interrupted", error=STOPPED)
+            _record_outcome(engine, stopped, clock)
+        raise
     report = IngestReport(run_id=run_id, source=source.name)
     if checkpoint:
         log.info("resuming source=%s checkpoint=%s", source.name, checkpoint)
@@ -87,7 +95,7 @@ def ingest(
         report.status, report.error = "failed", str(exc)
         log.error("ingest failed source=%s error=%s", source.name, exc)
     except KeyboardInterrupt:
-        report.status, report.error = "interrupted", "interrupted; run again to resume"
+        report.status, report.error = "interrupted", STOPPED
         raise
     except Exception as exc:
         report.status, report.error = "failed", f"internal error: {exc!r}"
@@ -116,9 +124,11 @@ def _store_batch(
     report: IngestReport,
     clock: Callable[[], datetime],
 ) -> None:
-    now = clock()
     failures = list(batch.failures)
     with interrupts_deferred(), writing(engine) as conn:
+        # Stamped once the writers' lock is held, so the stamps the search indexes and the
+        # embedding runs catch up from are at most one batch older than the commit.
+        now = clock()
         counts, known_ids = _upsert(conn, batch, failures, now)
         missing = {s.paper_id for s in batch.signals} - known_ids
         if missing:

@@ -21,7 +21,7 @@ import shutil
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -38,9 +38,7 @@ log = logging.getLogger(__name__)
 SCHEMA_VERSION = 2
 TITLE_BOOST = 2.0
 AUTHOR_BOOST = 1.0
-# Writers stamp last_changed_at before they commit, so a paper can become visible with a stamp
-# a little older than the newest one already indexed; re-reading this window catches it.
-CATCH_UP_SLACK = timedelta(minutes=10)
+CATCH_UP_SLACK = search_source.LATE_COMMIT_SLACK
 # The newest stamp is checked at every refresh; the full count (which also notices removals and
 # new papers committed late with an older stamp) when the stamp moved, or after this long.
 RECOUNT_S = 60.0

@@ -20,7 +20,7 @@ import os
 import threading
 import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 import hnswlib
@@ -28,14 +28,14 @@ import numpy as np
 import sqlalchemy as sa
 
 from paperfeed.errors import SearchError
-from paperfeed.storage import embeddings
+from paperfeed.storage import embeddings, search_source
 
 log = logging.getLogger(__name__)
 
 FORMAT_VERSION = 2  # 2: M = 24, ef_construction = 200
 HNSW_M = 24
 HNSW_EF_CONSTRUCTION = 200
-CATCH_UP_SLACK = timedelta(minutes=10)
+CATCH_UP_SLACK = search_source.LATE_COMMIT_SLACK
 RECOUNT_S = 60.0  # as in search.keyword: count only when the newest stamp moved, or after this
 _GROW = 1.5
 UPSERT_CHUNK = 500  # vectors added per hold of the graph lock

@@ -9,20 +9,18 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import numpy as np
 import sqlalchemy as sa
 
-from paperfeed.storage import ingest_runs
+from paperfeed.storage import ingest_runs, search_source
 from paperfeed.storage.dialect import bulk_insert
 from paperfeed.storage.tables import embeddings, papers
 
 _ID_CHUNK = 900
 
-# A paper is stamped when its batch is written and seen when the batch commits; ingest batches
-# commit within seconds, so this is a wide margin (the search indexes' catch-up uses the same).
-LATE_COMMIT_SLACK = timedelta(minutes=10)
+LATE_COMMIT_SLACK = search_source.LATE_COMMIT_SLACK
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,9 +94,33 @@ def _candidates_query(model: str, changed_after: datetime | None) -> sa.Select:
 
 def scan_start(conn: sa.Connection, model: str) -> datetime | None:
     """Where a candidate scan for `model` may start: the last complete run's watermark, less
-    the time a slow write may commit a paper stamped before it (None: scan every paper)."""
+    the time a slow write may commit a paper stamped before it (None: scan every paper).
+
+    The counts are the backstop: when more papers lack a vector than the window holds (a
+    commit later than the slack, a vector lost in a restore), every paper is scanned."""
     through = checked_through(conn, model)
-    return through - LATE_COMMIT_SLACK if through else None
+    if through is None:
+        return None
+    start = through - LATE_COMMIT_SLACK
+    return None if _lacking_before(conn, model, start) else start
+
+
+def _lacking_before(conn: sa.Connection, model: str, start: datetime) -> bool:
+    """Whether a paper changed at or before `start` has no vector for `model`: two counts
+    (one index range each, ~0.1 s at a million papers) and the window's own, no scan."""
+    all_papers = conn.execute(sa.select(sa.func.count()).select_from(papers)).scalar_one()
+    vectors = conn.execute(
+        sa.select(sa.func.count()).select_from(embeddings).where(embeddings.c.model == model)
+    ).scalar_one()
+    joined = papers.outerjoin(
+        embeddings, sa.and_(embeddings.c.paper_id == papers.c.id, embeddings.c.model == model)
+    )
+    lacking_in_window = conn.execute(
+        sa.select(sa.func.count())
+        .select_from(joined)
+        .where(papers.c.last_changed_at > start, embeddings.c.paper_id.is_(None))
+    ).scalar_one()
+    return all_papers - vectors > lacking_in_window
 
 
 def checked_through(conn: sa.Connection, model: str) -> datetime | None:

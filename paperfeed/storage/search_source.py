@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import orjson
 import sqlalchemy as sa
@@ -16,6 +16,11 @@ import sqlalchemy as sa
 from paperfeed.storage.tables import as_utc, papers
 
 _PAGE = 2_000
+# Writers stamp last_changed_at before they commit (an ingest batch once it holds the writers'
+# lock), so a paper can become visible with a stamp a little older than the newest one already
+# seen. Whatever catches up from a stamp (the search indexes, the embedding runs) re-reads this
+# much before it; batches commit within seconds, so this is a wide margin.
+LATE_COMMIT_SLACK = timedelta(minutes=10)
 _STAMP_PAGE = 5_000
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -297,3 +299,31 @@ def test_times_in_any_zone_are_stored_as_the_same_instant_in_utc(engine):
     stored = catalog.get_paper(engine, "2401.00001")
     assert stored["published_at"] == "2026-03-01T07:00:00+00:00"
     assert stored["updated_at"] == "2026-03-02T07:00:00+00:00"
+
+
+@pytest.mark.parametrize("stopped_at", [1, 2, 3], ids=["starting", "first batch", "second batch"])
+def test_ctrl_c_at_any_write_leaves_the_run_interrupted_and_resumable(engine, stopped_at):
+    # Each clock() call is inside one of the run's write transactions (starting the run, then
+    # each batch): Ctrl-C there is held until it commits, so the run's own row can say how it
+    # ended and a rerun resumes after the last committed batch.
+    calls = []
+
+    def clock():
+        calls.append(1)
+        if len(calls) == stopped_at:
+            os.kill(os.getpid(), signal.SIGINT)
+        return T0
+
+    batches = [Batch(papers=[paper(f"2401.0000{i}")]) for i in range(1, 4)]
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            ingest(ListSource(batches), engine, clock=clock)
+    finally:
+        signal.signal(signal.SIGINT, before)
+    with engine.connect() as conn:
+        (run,) = ingest_runs.recent_runs(conn)
+    assert run["status"] == "interrupted"
+    assert catalog.stats(engine)["papers"] == stopped_at - 1  # every batch begun was committed
+    resumed = ingest(ListSource(batches), engine, clock=clock_at(T0))
+    assert (resumed.status, resumed.new) == ("done", 3 - (stopped_at - 1))

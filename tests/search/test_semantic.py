@@ -10,6 +10,7 @@ from paperfeed.search.indexing import embed_papers
 from paperfeed.search.service import SearchService
 from paperfeed.storage import embeddings
 from paperfeed.storage.db import writing
+from paperfeed.storage.embeddings import LATE_COMMIT_SLACK
 from paperfeed.storage.papers import delete_papers
 from paperfeed.storage.tables import embeddings as embeddings_table
 from tests.search.conftest import T0, add, change, embed, ids, paper
@@ -56,6 +57,8 @@ def test_an_interrupted_run_resumes_where_it_stopped(services, minilm, real_pape
 def test_a_complete_run_reads_only_papers_changed_since_it_started(indexed, minilm):
     with indexed.engine.connect() as conn:
         assert embeddings.checked_through(conn, DEFAULT_MODEL) == T0
+        # The next scan reads only from there (less the slack), not all 65 papers.
+        assert embeddings.scan_start(conn, DEFAULT_MODEL) == T0 - LATE_COMMIT_SLACK
     # A write that commits late carries a stamp from before the last run: still embedded.
     add(indexed.engine, paper("2499.00002", "Honeybee waggle dances"), at=T0 - timedelta(minutes=5))
     late = embed(indexed, minilm)
@@ -66,14 +69,20 @@ def test_a_complete_run_reads_only_papers_changed_since_it_started(indexed, mini
         assert embeddings.checked_through(conn, DEFAULT_MODEL) == T0 + timedelta(days=1)
 
 
-def test_a_rescan_finds_a_vector_lost_behind_the_watermark(indexed, minilm):
+def test_a_paper_without_a_vector_behind_the_watermark_is_still_found(indexed, minilm):
+    # Later than the slack allows (a writer stalled for an hour), or a vector lost in a
+    # restore: the counts show a paper without a vector, and the run reads every paper.
+    add(indexed.engine, paper("2499.00004", "Bumblebee flight"), at=T0 - timedelta(hours=1))
     lost = sorted(_all_ids(indexed))[3]
     with writing(indexed.engine) as conn:
         conn.execute(embeddings_table.delete().where(embeddings_table.c.paper_id == lost))
-    rescan = embed(indexed, minilm, rescan=True)
-    assert (rescan.candidates, rescan.embedded) == (1, 1)
     with indexed.engine.connect() as conn:
-        assert embeddings.model_state(conn, DEFAULT_MODEL)[0] == 65
+        assert embeddings.scan_start(conn, DEFAULT_MODEL) is None
+    found = embed(indexed, minilm)
+    assert (found.candidates, found.embedded) == (2, 2)
+    with indexed.engine.connect() as conn:
+        assert embeddings.model_state(conn, DEFAULT_MODEL)[0] == 66
+        assert embeddings.scan_start(conn, DEFAULT_MODEL) is not None  # back to the window
 
 
 @pytest.mark.parametrize(("paper_id", "description"), DESCRIBED.items())
