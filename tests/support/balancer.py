@@ -50,6 +50,10 @@ class RoundRobinProxy:
                     self.end_headers()
                     if self.command != "HEAD":
                         self.wfile.write(content)
+                except (BrokenPipeError, ConnectionResetError):
+                    # The browser gave up on this request (it moved on to another page): as a
+                    # real proxy would, drop the answer instead of printing a traceback.
+                    self.close_connection = True
                 finally:
                     upstream.close()
 
