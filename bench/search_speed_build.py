@@ -7,7 +7,7 @@ import sqlite3
 import time
 from pathlib import Path
 
-from search_speed_measure import database_mib, memory, say, size_mib
+from search_speed_measure import database_mib, memory, say, size_mib, stage_recorder
 
 BARE_BATCH = 32  # the batch size Embedder.encode passes to sentence-transformers
 
@@ -16,8 +16,7 @@ BARE_BATCH = 32  # the batch size Embedder.encode passes to sentence-transformer
 
 
 def child_build(config: dict) -> dict:
-    from paperfeed.ingest.run import ingest, now_utc
-    from paperfeed.ingest.sources.bulk_file import BulkFileSource
+    from paperfeed.ingest.run import now_utc
     from paperfeed.search.distill import ensure_fast_model
     from paperfeed.search.embedder import (
         DEFAULT_MODEL,
@@ -35,22 +34,9 @@ def child_build(config: dict) -> dict:
     engine = connect(f"sqlite:///{database}")
     migrate(engine)
     stages: dict[str, dict] = {}
+    stage = stage_recorder(stages, "build")
 
-    def stage(name: str, started: float, **extra: object) -> None:
-        stages[name] = {"seconds": round(time.perf_counter() - started, 3), **extra}
-        stages[name]["memory_after"] = memory()
-        say(f"build: {name} {stages[name]['seconds']:.1f} s")
-
-    started = time.perf_counter()
-    source = BulkFileSource(Path(config["corpus"]), file_format="arxiv-snapshot", batch_size=1000)
-    report = ingest(source, engine)
-    stage(
-        "ingest",
-        started,
-        papers=report.new + report.updated + report.unchanged,
-        failed=report.failed,
-        database_mib=round(database_mib(database), 1),
-    )
+    load_corpus(engine, Path(config["corpus"]), stage, lambda: round(database_mib(database), 1))
 
     service = SearchService(engine, index_dir=run_dir / "index", model=FAST_MODEL)
     keyword_dir = service.directory / "keyword"
@@ -74,13 +60,7 @@ def child_build(config: dict) -> dict:
     stages["fast embedding"]["database_mib"] = round(database_mib(database), 1)
     say(f"build: fast embedding {stages['fast embedding']['seconds']:.1f} s")
 
-    vectors = service.vector_index()
-    started = time.perf_counter()
-    written = vectors.sync(engine)
-    stage("HNSW index", started, papers=written)
-    started = time.perf_counter()
-    vectors.save()
-    stage("HNSW save", started, disk_mib=round(size_mib(vectors.directory), 1))
+    build_hnsw(service, engine, stage)
 
     minilm_path = resolve_model_path(DEFAULT_MODEL, service.fast_model_dir)
     stages["MiniLM embedding"] = embedding_run(
@@ -130,6 +110,29 @@ def embedding_run(engine, embedder, bare, *, texts, limit, clock, embed_papers) 
         "ratio": round(report.rate / bare_rate, 3),
         "memory_after": memory(),
     }
+
+
+def load_corpus(engine, corpus: Path, stage, size_mib_now) -> None:  # noqa: ANN001
+    """Step 1 on either database: the corpus through the real `ingest()`, as the "ingest" stage."""
+    from paperfeed.ingest.run import ingest
+    from paperfeed.ingest.sources.bulk_file import BulkFileSource
+
+    started = time.perf_counter()
+    source = BulkFileSource(corpus, file_format="arxiv-snapshot", batch_size=1000)
+    report = ingest(source, engine)
+    papers = report.new + report.updated + report.unchanged
+    stage("ingest", started, papers=papers, failed=report.failed, database_mib=size_mib_now())
+
+
+def build_hnsw(service, engine, stage) -> None:  # noqa: ANN001
+    """The node's HNSW index from the stored vectors, then saved: two stages."""
+    vectors = service.vector_index()
+    started = time.perf_counter()
+    written = vectors.sync(engine)
+    stage("HNSW index", started, papers=written)
+    started = time.perf_counter()
+    vectors.save()
+    stage("HNSW save", started, disk_mib=round(size_mib(vectors.directory), 1))
 
 
 def first_texts(engine, count: int) -> list[str]:  # noqa: ANN001

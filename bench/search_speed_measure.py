@@ -55,3 +55,15 @@ def database_mib(database: Path) -> float:
 
 def say(message: str) -> None:
     print(f"[{datetime.now():%H:%M:%S}] {message}", file=sys.stderr, flush=True)
+
+
+def stage_recorder(stages: dict[str, dict], label: str):  # noqa: ANN201
+    """stage(name, started, **extra): record a build step's seconds, extras and memory after
+    it into `stages`, and say so under `label`."""
+
+    def stage(name: str, started: float, **extra: object) -> None:
+        stages[name] = {"seconds": round(time.perf_counter() - started, 3), **extra}
+        stages[name]["memory_after"] = memory()
+        say(f"{label}: {name} {stages[name]['seconds']:.1f} s")
+
+    return stage

@@ -11,8 +11,19 @@ import tempfile
 import time
 from pathlib import Path
 
+from search_speed_build import build_hnsw, load_corpus
 from search_speed_freshness import PROBE_PREFIX
-from search_speed_measure import CLASSES, MIB, MODES, memory, say, size_mib, spread, timed_ms
+from search_speed_measure import (
+    CLASSES,
+    MIB,
+    MODES,
+    memory,
+    say,
+    size_mib,
+    spread,
+    stage_recorder,
+    timed_ms,
+)
 
 
 class BenchPostgres:
@@ -57,8 +68,6 @@ class BenchPostgres:
 def child_build_postgresql(config: dict) -> dict:
     """Load the corpus into PostgreSQL through ingest(), copy the SQLite run's vectors, then
     build this node's indexes from PostgreSQL: what a new or rebuilt node does."""
-    from paperfeed.ingest.run import ingest
-    from paperfeed.ingest.sources.bulk_file import BulkFileSource
     from paperfeed.search.embedder import FAST_MODEL
     from paperfeed.search.service import SearchService
     from paperfeed.storage.db import connect, migrate
@@ -67,17 +76,9 @@ def child_build_postgresql(config: dict) -> dict:
     engine = connect(config["database_url"])
     migrate(engine)
     stages: dict[str, dict] = {}
+    stage = stage_recorder(stages, "build (postgresql)")
 
-    def stage(name: str, started: float, **extra: object) -> None:
-        stages[name] = {"seconds": round(time.perf_counter() - started, 3), **extra}
-        stages[name]["memory_after"] = memory()
-        say(f"build (postgresql): {name} {stages[name]['seconds']:.1f} s")
-
-    started = time.perf_counter()
-    source = BulkFileSource(Path(config["corpus"]), file_format="arxiv-snapshot", batch_size=1000)
-    report = ingest(source, engine)
-    stage("ingest", started, papers=report.new + report.updated + report.unchanged,
-          failed=report.failed, database_mib=postgres_mib(engine))  # fmt: skip
+    load_corpus(engine, Path(config["corpus"]), stage, lambda: postgres_mib(engine))
 
     started = time.perf_counter()
     copied = copy_embeddings(run_dir / "bench.db", engine)
@@ -92,13 +93,7 @@ def child_build_postgresql(config: dict) -> dict:
     written = service.keyword_index().sync(engine)
     disk = round(size_mib(service.directory / "keyword"), 1)
     stage("keyword index", started, papers=written, disk_mib=disk)
-    vectors = service.vector_index()
-    started = time.perf_counter()
-    written = vectors.sync(engine)
-    stage("HNSW index", started, papers=written)
-    started = time.perf_counter()
-    vectors.save()
-    stage("HNSW save", started, disk_mib=round(size_mib(vectors.directory), 1))
+    build_hnsw(service, engine, stage)
     return {"stages": stages, "memory_end": memory(), "sizes_mib": postgres_sizes(engine)}
 
 
