@@ -106,8 +106,8 @@ def scan_start(conn: sa.Connection, model: str) -> datetime | None:
 
 
 def _lacking_before(conn: sa.Connection, model: str, start: datetime) -> bool:
-    """Whether a paper changed at or before `start` has no vector for `model`: two counts
-    (one index range each, ~0.1 s at a million papers) and the window's own, no scan."""
+    """Whether a paper changed at or before `start` has no vector for `model`: two counts and
+    the window's own, no scan (0.05 s at a million papers, bench/embed_new.py)."""
     all_papers = conn.execute(sa.select(sa.func.count()).select_from(papers)).scalar_one()
     vectors = conn.execute(
         sa.select(sa.func.count()).select_from(embeddings).where(embeddings.c.model == model)
