@@ -40,6 +40,21 @@ def status(services: Services, now: datetime, today: date | None = None) -> dict
     }
 
 
+def problems(report: dict) -> list[str]:
+    """What needs a person: failed or abandoned jobs, failed digests (retries and bounces do
+    not; they take care of themselves)."""
+    found = [
+        f"{job['job']} of {job['day']} {job['status']}: {job.get('note') or ''}".rstrip(": ")
+        for job in report["jobs"]
+        if job["status"] in ("failed", "abandoned")
+    ]
+    for edition in report["editions"]:
+        failed = edition["deliveries"].get("failed", 0)
+        if failed:
+            found.append(f"{failed} digest(s) of {edition['day']} failed")
+    return found
+
+
 def _job(name: str, day: date, row: dict | None, now: datetime) -> dict:
     if row is None:
         return {"job": name, "day": day.isoformat(), "status": "not run"}

@@ -32,18 +32,31 @@ def worker_command(app, once) -> None:  # noqa: ANN001
     type=click.DateTime(formats=["%Y-%m-%d"]),
     help="Report as of this UTC day instead of today.",
 )
+@click.option(
+    "--check",
+    is_flag=True,
+    help="Exit with 1 when a job failed or was abandoned, or a digest failed (for monitoring).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.pass_obj
-def status_command(app, day, as_json) -> None:  # noqa: ANN001
+def status_command(app, day, check, as_json) -> None:  # noqa: ANN001
     """What the workers did and what is left: yesterday's and today's jobs (UTC), the two
     newest editions' deliveries, and the papers waiting for a vector."""
-    from paperfeed.status import status
+    from paperfeed.status import problems, status
 
     services = app.services()
     report = status(services, services.clock(), day.date() if day else None)
     if as_json:
         click.echo(json.dumps(report, indent=2))
-        return
+    else:
+        _print_status(report)
+    if check and problems(report):
+        for problem in problems(report):
+            click.echo(f"problem: {problem}", err=True)
+        raise SystemExit(1)
+
+
+def _print_status(report: dict) -> None:
     click.echo("daily jobs (UTC):")
     for job in report["jobs"]:
         line = f"  {job['day']}  {job['job']:<9} {job['status']:<10}"

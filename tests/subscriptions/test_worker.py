@@ -203,6 +203,13 @@ def test_status_tells_an_operator_what_the_workers_did(day_of_papers, smtp_serve
     assert editions[str(DAY)] == {"sent": 1}
     text = run_cli("status", "--day", today.isoformat(), env=env)
     assert "failed" in text.stdout and f"{DAY}  sent 1" in text.stdout
+    assert text.returncode == 0
+    # For monitoring: --check fails while a job needs a person, and names it.
+    checked = run_cli("status", "--day", today.isoformat(), "--check", env=env)
+    assert checked.returncode == 1
+    assert f"problem: ingest of {today} failed" in checked.stderr
+    quiet_day = run_cli("status", "--day", DAY.isoformat(), "--check", env=env)
+    assert quiet_day.returncode == 0, quiet_day.stderr
 
 
 @pytest.mark.parametrize("worker_ingest", ["file does-not-exist.jsonl"])
