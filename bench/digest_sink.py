@@ -4,6 +4,7 @@ its own process, and the `Sink` handle that starts it and reads its counts (XSTA
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import smtplib
 import socket
@@ -106,12 +107,11 @@ def run_sink(kind: str, sample: str) -> None:
     if kind == "aiosmtpd":
         run_aiosmtpd_sink(sample)
         return
-    try:
+    # uvloop when installed (a dependency of paperfeed's server); plain asyncio otherwise.
+    with contextlib.suppress(ImportError):
         import uvloop
 
         uvloop.install()
-    except ImportError:
-        pass
     _SinkProtocol.sample_path = sample
 
     async def serve() -> None:
