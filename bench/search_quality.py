@@ -21,9 +21,9 @@ as JSON beside the database, for docs/ranking.md.
 from __future__ import annotations
 
 import argparse
+import gzip
 import hashlib
 import json
-import math
 import sys
 import time
 from collections import defaultdict
@@ -35,6 +35,10 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 import known_item  # noqa: E402
+import numpy as np  # noqa: E402
+from quality_baselines import TextbookBM25, exact_dense, plain_rrf  # noqa: E402
+from quality_report import print_row, print_summary, with_differences, write_docs  # noqa: E402
+from quality_stats import DEPTH, METRICS, mean, per_query, read_qrels, summary  # noqa: E402
 
 from paperfeed.ingest.normalize import looks_like_arxiv_id, parse_arxiv_id  # noqa: E402
 from paperfeed.models import Paper, StoredPaper  # noqa: E402
@@ -47,32 +51,26 @@ from paperfeed.search.embedder import (  # noqa: E402
 )
 from paperfeed.search.indexing import embed_papers  # noqa: E402
 from paperfeed.search.service import MODES, SearchService  # noqa: E402
+from paperfeed.storage import embeddings  # noqa: E402
 from paperfeed.storage.db import connect, ensure_schema, writing  # noqa: E402
 from paperfeed.storage.papers import insert_papers  # noqa: E402
 
 WORK = ROOT / "bench" / ".work" / "quality"
-DEPTH = 100
+SHARED = ROOT.parent / "shared" / "data" / "D_retrieval_collections"
 LOAD_BATCH = 1_000
 # Papers in a BEIR corpus carry no dates; one fixed instant keeps every run the same.
 UNDATED = datetime(2024, 1, 1, tzinfo=UTC)
 
 
 def read_jsonl(path: Path) -> list[dict]:
-    with path.open(encoding="utf-8") as lines:
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rt", encoding="utf-8") as lines:
         return [json.loads(line) for line in lines if line.strip()]
 
 
-def read_qrels(path: Path) -> dict[str, dict[str, float]]:
-    qrels: dict[str, dict[str, float]] = defaultdict(dict)
-    with path.open(encoding="utf-8") as lines:
-        for number, line in enumerate(lines):
-            parts = line.rstrip("\n").split("\t")
-            if number == 0 and parts[0] == "query-id":
-                continue
-            query_id, doc_id, score = parts[0], parts[1], float(parts[2])
-            if score > 0:
-                qrels[query_id][doc_id] = score
-    return qrels
+def corpus_file(collection: Path) -> Path:
+    plain = collection / "corpus.jsonl"
+    return plain if plain.exists() else collection / "corpus.jsonl.gz"
 
 
 def paper_id_for(beir_id: str) -> str:
@@ -140,45 +138,6 @@ def prepare_model(engine, index_dir: Path, model: str) -> SearchService:  # noqa
     return search
 
 
-# --- metrics ------------------------------------------------------------------------------
-
-
-def ndcg_at(ranked: list[str], relevant: dict[str, float], k: int = 10) -> float:
-    gain = sum(
-        (2 ** relevant[doc] - 1) / math.log2(rank + 1)
-        for rank, doc in enumerate(ranked[:k], start=1)
-        if doc in relevant
-    )
-    ideal = sum(
-        (2**score - 1) / math.log2(rank + 1)
-        for rank, score in enumerate(sorted(relevant.values(), reverse=True)[:k], start=1)
-    )
-    return gain / ideal if ideal else 0.0
-
-
-def recall_at(ranked: list[str], relevant: dict[str, float], k: int = DEPTH) -> float:
-    return len(set(ranked[:k]) & relevant.keys()) / len(relevant)
-
-
-def reciprocal_rank(ranked: list[str], relevant: dict[str, float]) -> float:
-    for rank, doc in enumerate(ranked, start=1):
-        if doc in relevant:
-            return 1.0 / rank
-    return 0.0
-
-
-def score_run(runs: dict[str, list[str]], qrels: dict[str, dict[str, float]]) -> dict:
-    judged = [q for q in runs if q in qrels]
-    n = max(len(judged), 1)
-    return {
-        "queries": len(judged),
-        "ndcg@10": sum(ndcg_at(runs[q], qrels[q]) for q in judged) / n,
-        "recall@100": sum(recall_at(runs[q], qrels[q]) for q in judged) / n,
-        "mrr": sum(reciprocal_rank(runs[q], qrels[q]) for q in judged) / n,
-        "success@10": sum(bool(set(runs[q][:10]) & qrels[q].keys()) for q in judged) / n,
-    }
-
-
 # --- running ------------------------------------------------------------------------------
 
 
@@ -196,88 +155,109 @@ def run_mode(search: SearchService, queries: list[dict], mode: str, to_beir: dic
     return runs, per_query_ms
 
 
-def evaluate(collection: Path, models: list[str]) -> list[dict]:
-    corpus = read_jsonl(collection / "corpus.jsonl")
+def open_collection(collection: Path):  # noqa: ANN201
+    """(engine, corpus, judged queries, qrels, paperfeed id -> collection id, work folder)."""
+    corpus = read_jsonl(corpus_file(collection))
     queries = read_jsonl(collection / "queries.jsonl")
     qrels = read_qrels(collection / "qrels" / "test.tsv")
     queries = [q for q in queries if str(q["_id"]) in qrels]
     to_beir = {paper_id_for(str(d["_id"])): str(d["_id"]) for d in corpus}
-    styles = {str(q["_id"]): (q.get("metadata") or {}).get("style") for q in queries}
-
-    digest = hashlib.sha256((collection / "corpus.jsonl").read_bytes()).hexdigest()[:12]
+    digest = hashlib.sha256(corpus_file(collection).read_bytes()).hexdigest()[:12]
     work = WORK / f"corpus-{digest}"
     work.mkdir(parents=True, exist_ok=True)
     engine = connect(f"sqlite:///{work / 'paperfeed.db'}")
     ensure_schema(engine, auto_migrate=True)
     load_corpus(engine, corpus)
-    print(f"{collection.name}: {len(corpus)} documents, {len(queries)} judged queries")
+    return engine, corpus, queries, qrels, to_beir, work
 
+
+def baseline_runs(engine, corpus: list[dict], queries: list[dict], search: SearchService) -> dict:  # noqa: ANN001
+    """The textbook BM25 and plain RRF of it with exact MiniLM search, for the same queries."""
+    doc_ids = [str(d["_id"]) for d in corpus]
+    bm25 = TextbookBM25(doc_ids, [f"{d.get('title') or ''} {d.get('text') or ''}" for d in corpus])
+    with engine.connect() as conn:
+        stored = embeddings.get_vectors(conn, DEFAULT_MODEL, [paper_id_for(i) for i in doc_ids])
+    kept = [i for i in doc_ids if paper_id_for(i) in stored]
+    matrix = np.stack([stored[paper_id_for(i)] for i in kept])
+    embedder = search.embedder()
+    bm25_runs, rrf_runs = {}, {}
+    for query in queries:
+        query_id = str(query["_id"])
+        bm25_runs[query_id] = bm25.search(query["text"])
+        vector = embedder.encode([query["text"]])[0]
+        rrf_runs[query_id] = plain_rrf(bm25_runs[query_id], exact_dense(matrix, kept, vector))
+    return {"BM25": bm25_runs, "RRF": rrf_runs}
+
+
+def evaluate(collection: Path, models: list[str]) -> list[dict]:
+    engine, corpus, queries, qrels, to_beir, work = open_collection(collection)
+    print(f"{collection.name}: {len(corpus)} documents, {len(queries)} judged queries")
+    styles = {str(q["_id"]): (q.get("metadata") or {}).get("style") for q in queries}
     rows = []
+    baselines: dict = {}
     for model in models:
         search = prepare_model(engine, work / "index", model)
+        if model == DEFAULT_MODEL or (not baselines and model == models[-1]):
+            baselines = baseline_runs(engine, corpus, queries, search)
         for mode in MODES:
             if mode == "keyword" and model != models[0]:
                 continue  # keyword results do not depend on the model
             runs, per_query_ms = run_mode(search, queries, mode, to_beir)
-            row = {
-                "collection": collection.name,
-                "model": "-" if mode == "keyword" else model,
-                "mode": mode,
-                "ms_per_query": round(per_query_ms, 1),
-                **score_run(runs, qrels),
-            }
-            by_style: dict[str, dict[str, list[str]]] = defaultdict(dict)
-            for query_id, ranked in runs.items():
-                if styles.get(query_id):
-                    by_style[styles[query_id]][query_id] = ranked
-            row["by_style"] = {s: score_run(r, qrels) for s, r in sorted(by_style.items())}
-            rows.append(row)
-            print_row(row)
+            rows.append(
+                row_of(
+                    collection.name,
+                    mode,
+                    "-" if mode == "keyword" else model,
+                    runs,
+                    qrels,
+                    styles,
+                    per_query_ms,
+                )
+            )
+    for name, runs in baselines.items():
+        rows.append(row_of(collection.name, name, "baseline", runs, qrels, styles, 0.0))
     engine.dispose()
+    with_differences(rows)
+    for row in rows:
+        print_row(row)
     (WORK / f"results-{collection.name}.json").write_text(json.dumps(rows, indent=2))
     return rows
 
 
-def print_row(row: dict) -> None:
-    print(
-        f"  {row['mode']:<8} {row['model']:<17} nDCG@10 {row['ndcg@10']:.3f}  "
-        f"recall@100 {row['recall@100']:.3f}  MRR {row['mrr']:.3f}  "
-        f"success@10 {row['success@10']:.3f}  ({row['ms_per_query']} ms/query)"
-    )
-    for style, scores in row.get("by_style", {}).items():
-        print(
-            f"      {style:<9} n={scores['queries']:<4} nDCG@10 {scores['ndcg@10']:.3f}  "
-            f"MRR {scores['mrr']:.3f}  recall@100 {scores['recall@100']:.3f}"
-        )
+def row_of(collection, system, model, runs, qrels, styles, ms) -> dict:  # noqa: ANN001
+    scores = per_query(runs, qrels)
+    row = {
+        "collection": collection,
+        "mode": system,
+        "model": model,
+        "queries": len(qrels),
+        "ms_per_query": round(ms, 1),
+        "per_query": scores,
+        **{metric: summary(values) for metric, values in scores.items()},
+    }
+    by_style: dict[str, list[str]] = defaultdict(list)
+    for query_id, style in styles.items():
+        if style:
+            by_style[style].append(query_id)
+    row["by_style"] = {
+        style: {m: mean([scores[m][q] for q in ids]) for m in METRICS}
+        for style, ids in sorted(by_style.items())
+    }
+    return row
 
 
-def print_summary(rows: list[dict], models: list[str]) -> None:
-    print("\n| collection | mode | model | nDCG@10 | recall@100 | MRR | success@10 |")
-    print("|---|---|---|---:|---:|---:|---:|")
-    for row in rows:
-        print(
-            f"| {row['collection']} | {row['mode']} | {row['model']} | {row['ndcg@10']:.3f} "
-            f"| {row['recall@100']:.3f} | {row['mrr']:.3f} | {row['success@10']:.3f} |"
-        )
-    for collection in dict.fromkeys(r["collection"] for r in rows):
-        mine = {
-            (r["mode"], r["model"]): r["ndcg@10"] for r in rows if r["collection"] == collection
-        }
-        keyword = mine[("keyword", "-")]
-        for model in models:
-            hybrid, semantic = mine[("hybrid", model)], mine[("semantic", model)]
-            verdict = "MET" if hybrid > max(keyword, semantic) else "MISSED"
-            print(
-                f"{collection}, {model}: hybrid {hybrid:.3f} vs keyword {keyword:.3f} and "
-                f"semantic {semantic:.3f} -> hybrid better than either: {verdict}"
-            )
-        if DEFAULT_MODEL in models and FAST_MODEL in models:
-            gap = mine[("hybrid", DEFAULT_MODEL)] - mine[("hybrid", FAST_MODEL)]
-            verdict = "MET" if gap <= 0.03 else "MISSED"
-            print(
-                f"{collection}: fast-mode hybrid is {gap * 100:.1f} nDCG points below the "
-                f"default model's (goal: within 3) -> {verdict}"
-            )
+def default_collections() -> list[Path]:
+    """The four judged collections of ../shared/data (when present), then the in-repo sets."""
+    collections = [
+        SHARED / name for name in ("med", "cran", "npl", "cisi") if (SHARED / name).is_dir()
+    ]
+    known = known_item.default_dir("sample")
+    if not (known / "qrels" / "test.tsv").exists():
+        known_item.build(known)
+    described = known_item.WORK / "described-10k"
+    if not (described / "qrels" / "test.tsv").exists():
+        known_item.build_described(described)
+    return collections + [known, described]
 
 
 def main() -> None:
@@ -288,21 +268,25 @@ def main() -> None:
         default=f"{DEFAULT_MODEL},{FAST_MODEL}",
         help="comma-separated embedding models (default: %(default)s)",
     )
+    parser.add_argument(
+        "--write-docs",
+        action="store_true",
+        help="regenerate the table in docs/benchmarks.md and docs/ranking.md",
+    )
     args = parser.parse_args()
-    collections = args.collection or []
-    if not collections:
-        known = known_item.default_dir("sample")
-        if not (known / "qrels" / "test.tsv").exists():
-            known_item.build(known)
-        described = known_item.WORK / "described-10k"
-        if not (described / "qrels" / "test.tsv").exists():
-            known_item.build_described(described)
-        collections = [known, described]
+    collections = args.collection or default_collections()
     models = [m.strip() for m in args.models.split(",") if m.strip()]
     rows = []
     for collection in collections:
         rows += evaluate(collection, models)
-    print_summary(rows, models)
+    print_summary(rows)
+    if args.write_docs:
+        write_docs(
+            rows,
+            [ROOT / "docs" / "benchmarks.md", ROOT / "docs" / "ranking.md"],
+            ".venv/bin/python bench/search_quality.py --write-docs",
+            datetime.now(UTC).date().isoformat(),
+        )
 
 
 if __name__ == "__main__":

