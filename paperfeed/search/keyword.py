@@ -37,10 +37,10 @@ from paperfeed.storage.search_source import SearchDoc
 log = logging.getLogger(__name__)
 
 # Bump when the schema or analysis changes: an index of another version is rebuilt.
-SCHEMA_VERSION = 3
-# BM25 runs over one field, the title and abstract together ("text"), as the textbook does;
-# the title field adds this much of its own BM25 on top.
-TITLE_BOOST = 0.0
+SCHEMA_VERSION = 4
+# BM25 runs over one field, the title and abstract together ("text"), as the textbook does: a
+# separate title field weighted 2× lost 3-7 points of nDCG@10 on real judged queries, and
+# 0.3× helped one collection and hurt another (docs/ranking.md).
 AUTHOR_BOOST = 1.0
 CATCH_UP_SLACK = search_source.LATE_COMMIT_SLACK
 # The newest stamp is checked at every refresh; the full count (which also notices removals and
@@ -90,7 +90,6 @@ def _name_analyzer() -> tantivy.TextAnalyzer:
 def _schema() -> tantivy.Schema:
     builder = tantivy.SchemaBuilder()
     builder.add_text_field("id", stored=True, tokenizer_name="raw", index_option="basic")
-    builder.add_text_field("title", tokenizer_name="paperfeed_en")
     builder.add_text_field("text", tokenizer_name="paperfeed_en")
     builder.add_text_field("authors", tokenizer_name="paperfeed_names")
     builder.add_text_field("categories", tokenizer_name="raw", index_option="basic")
@@ -124,7 +123,7 @@ class KeywordResult:
     corrected: dict[str, str]  # misspelt word -> the indexed word searched instead
     # Misspelt words a few papers share: searched as typed too, beside their correction.
     also_typed: set[str] = field(default_factory=set)
-    # What a paper matching every scored word once, in title and abstract, would score: the
+    # What a paper matching every scored word once would score: the
     # scale that says how much of the query a hit matched (search.fusion).
     full_match_score: float = 0.0
 
@@ -284,7 +283,6 @@ class KeywordIndex:
     def _document(doc: SearchDoc) -> tantivy.Document:
         document = tantivy.Document()
         document.add_text("id", doc.id)
-        document.add_text("title", doc.title)
         document.add_text("text", f"{doc.title}\n{doc.abstract}")
         for author in doc.authors:
             document.add_text("authors", author)
@@ -465,9 +463,8 @@ class KeywordIndex:
         clauses = [
             (
                 tantivy.Occur.Should,
-                _boost(tantivy.Query.term_query(self._schema, field_name, stem), boost * weight),
+                _boost(tantivy.Query.term_query(self._schema, "text", stem), weight),
             )
-            for field_name, boost in _TEXT_FIELDS
         ]
         names = self._names.analyze(word)
         if names:
@@ -488,20 +485,17 @@ class KeywordIndex:
         # "transformer*" must find "transformers" although the index holds the stem "transform".
         start = stems[0] if stems and lower.startswith(stems[0]) else lower
         pattern = _regex_literal(start) + ".*"
-        clauses = [
-            (
-                tantivy.Occur.Should,
-                _boost(tantivy.Query.regex_query(self._schema, field_name, pattern), boost),
-            )
-            for field_name, boost in _TEXT_FIELDS
-        ]
-        clauses.append(
-            (
-                tantivy.Occur.Should,
-                tantivy.Query.regex_query(self._schema, "authors", _regex_literal(lower) + ".*"),
-            )
+        return tantivy.Query.boolean_query(
+            [
+                (tantivy.Occur.Should, tantivy.Query.regex_query(self._schema, "text", pattern)),
+                (
+                    tantivy.Occur.Should,
+                    tantivy.Query.regex_query(
+                        self._schema, "authors", _regex_literal(lower) + ".*"
+                    ),
+                ),
+            ]
         )
-        return tantivy.Query.boolean_query(clauses)
 
     def _words_anywhere(self, words: list[str]) -> tantivy.Query:
         """A word or phrase in the title, abstract or authors."""
@@ -509,7 +503,7 @@ class KeywordIndex:
         names = [n for w in words for n in self._names.analyze(w)]
         clauses = []
         for field_name, tokens, boost in (
-            *((name, stems, boost) for name, boost in _TEXT_FIELDS),
+            ("text", stems, 1.0),
             ("authors", names, AUTHOR_BOOST),
         ):
             if not tokens:
@@ -561,14 +555,6 @@ class KeywordIndex:
 
 _LETTERS = "abcdefghijklmnopqrstuvwxyz0123456789"
 
-
-def _text_fields() -> tuple[tuple[str, float], ...]:
-    """The scored text fields and their weights: the whole text, and the title on top when
-    TITLE_BOOST asks for it."""
-    return (("text", 1.0),) + ((("title", TITLE_BOOST),) if TITLE_BOOST else ())
-
-
-_TEXT_FIELDS = _text_fields()
 
 
 @functools.cache
@@ -658,19 +644,17 @@ def _edit_distance(a: str, b: str) -> int:
 
 
 def _full_match_score(searcher: tantivy.Searcher, stems: list[str]) -> float:
-    """BM25 of a paper holding each stem once, in its title and its abstract, at average length.
+    """BM25 of a paper holding each stem once, at average length.
 
     At tf = 1 and average length, BM25's term score is exactly its idf, so this is the sum of
-    the fields' idfs (the title's boosted). Stems no paper holds add nothing: no hit can match
-    them either way.
+    the idfs. Stems no paper holds add nothing: no hit can match them either way.
     """
     total = searcher.num_docs
     score = 0.0
     for stem in dict.fromkeys(stems):
-        for field_name, boost in _TEXT_FIELDS:
-            docs = searcher.doc_freq(field_name, stem)
-            if docs:
-                score += boost * math.log(1 + (total - docs + 0.5) / (docs + 0.5))
+        docs = searcher.doc_freq("text", stem)
+        if docs:
+            score += math.log(1 + (total - docs + 0.5) / (docs + 0.5))
     return score
 
 
