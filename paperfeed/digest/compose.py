@@ -7,14 +7,12 @@ digest is then in-memory work plus three small queries; what subscribers share (
 mention a term, each topic's points per paper, keyword vectors) is worked out once per edition.
 bench/digest.py measures a whole run; docs/benchmarks.md has the numbers.
 
-Picks score the window's new papers for one subscriber:
-- a listed category: +1 ("New in cs.CL");
-- a keyword: +2 when the text says it, or up to +2 by meaning (cosine of the keyword's embedding
-  and the paper's, from 0.35 up) ("Mentions “diffusion”" / "About “diffusion”");
-- "like my library" and 👍: up to +2 by cosine (from 0.5) to the nearest saved or liked paper;
-- 👎: −2 for papers close (cosine ≥ 0.6) to one disliked.
-Exclusions drop a paper whose title or abstract contains the term; papers sent before, ever,
-are never sent again.
+Picks rank the window's new papers for one subscriber with picks.model.rank_picks, the function
+`paperfeed picks` and bench/picks_quality.py call too: a per-reader model learned from the
+library and 👍 (positives) and 👎 (negatives), with the subscriber's categories and keywords as
+priors; see docs/ranking.md ("Picks"). A 👎 lowers similar papers but never removes a slot: the
+picks refill to the subscriber's number of papers from the next best. Exclusions drop a paper
+whose title or abstract contains the term; papers sent before, ever, are never sent again.
 """
 
 from __future__ import annotations
@@ -23,7 +21,7 @@ import itertools
 import logging
 import math
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -32,6 +30,9 @@ import sqlalchemy as sa
 
 from paperfeed import catalog
 from paperfeed.digest import subscriptions
+from paperfeed.picks import loading as picks_loading
+from paperfeed.picks.model import Pick, Reader, rank_picks
+from paperfeed.picks.shelf import Shelf, ShelfPaper
 from paperfeed.storage import embeddings, ingest_runs, papers, signals
 from paperfeed.storage import library as library_store
 from paperfeed.storage import subscribers as store
@@ -39,9 +40,6 @@ from paperfeed.trending.service import trending
 
 log = logging.getLogger(__name__)
 
-KEYWORD_SIMILARITY = 0.35
-LIBRARY_SIMILARITY = 0.5
-DISLIKE_SIMILARITY = 0.6
 STALE_AFTER = timedelta(hours=36)
 MAX_POOL = 20_000
 
@@ -63,17 +61,26 @@ class Edition:
     # paper (pool and trending), which papers mention a term, each topic's points per pool row.
     _texts: dict[str, str] = field(default_factory=dict)
     _topic_vectors: dict[str, np.ndarray | None] = field(default_factory=dict)
-    _row_of: dict[str, int] = field(default_factory=dict)
-    _id_rank: np.ndarray | None = None  # each pool row's place in id order, to break ties
     _mentions: dict[str, frozenset[str]] = field(default_factory=dict)
-    _points: dict[tuple[str, str], np.ndarray | None] = field(default_factory=dict)
+    _shelf: Shelf | None = None  # the pool and background papers, built for the first picks
 
     def __post_init__(self) -> None:
         self._texts = {p["id"]: _text(p) for p in [*self.pool, *self.trending]}
-        self._row_of = {p["id"]: i for i, p in enumerate(self.pool)}
-        by_id = sorted(range(len(self.pool)), key=lambda i: self.pool[i]["id"])
-        self._id_rank = np.empty(len(self.pool), dtype=np.intp)
-        self._id_rank[by_id] = np.arange(len(by_id))
+
+    def shelf(self, engine: sa.Engine) -> Shelf:
+        """The pool with the newest older papers as background: fitted once per edition."""
+        if self._shelf is None:
+            with engine.connect() as conn:
+                background, vectors = picks_loading.load_background(
+                    conn, self.model, published_before=self.start
+                )
+            pool = [_shelf_paper(p) for p in self.pool]
+            if self.vectors is not None:
+                vectors = {**vectors, **{p.id: v for p, v in zip(pool, self.vectors, strict=True)}}
+            self._shelf = Shelf(
+                [*pool, *background], vectors, background=[p.id for p in background]
+            )
+        return self._shelf
 
     def topic_vector(self, text: str) -> np.ndarray | None:
         if self.embedder is None or self.vectors is None:
@@ -111,37 +118,6 @@ class Edition:
             )
             self._mentions[term] = found
         return found
-
-    def category_points(self, category: str) -> np.ndarray:
-        """+1 for each pool paper listed in `category`."""
-        key = ("category", category)
-        if key not in self._points:
-            self._points[key] = np.array(
-                [1.0 if category in p["categories"] else 0.0 for p in self.pool]
-            )
-        return self._points[key]
-
-    def mention_points(self, keyword: str) -> np.ndarray:
-        """+2 for each pool paper whose text says `keyword`."""
-        key = ("mention", keyword)
-        if key not in self._points:
-            ids = self.mentions(keyword.lower())
-            self._points[key] = np.array([2.0 if p["id"] in ids else 0.0 for p in self.pool])
-        return self._points[key]
-
-    def meaning_points(self, keyword: str) -> np.ndarray | None:
-        """Up to +2 by cosine, from KEYWORD_SIMILARITY, for pool papers that do not say
-        `keyword`; None without vectors."""
-        key = ("meaning", keyword)
-        if key not in self._points:
-            vector = self.topic_vector(keyword)
-            points = None
-            if vector is not None:
-                similarity = (self.vectors @ vector).astype(np.float64)
-                close = (similarity >= KEYWORD_SIMILARITY) & (self.mention_points(keyword) == 0)
-                points = np.where(close, 2.0 * similarity, 0.0)
-            self._points[key] = points
-        return self._points[key]
 
 
 def edition_window(day: date, frequency: str) -> tuple[datetime, datetime]:
@@ -209,18 +185,6 @@ def prepare(
     )
 
 
-@dataclass
-class Pick:
-    paper: dict
-    score: float = 0.0
-    reasons: list[tuple[float, str]] = field(default_factory=list)
-
-    def add(self, points: float, reason: str) -> None:
-        self.score += points
-        if points > 0:
-            self.reasons.append((points, reason))
-
-
 def compose(
     engine: sa.Engine, edition: Edition, subscriber: dict, *, public_url: str, secret: str
 ) -> dict:
@@ -232,7 +196,7 @@ def compose(
         saved = []
         if topics.get("library") and subscriber.get("user_id"):
             saved = [pid for pid, _ in library_store.marks_of(conn, "save", subscriber["user_id"])]
-        seeds = _seed_vectors(conn, edition, saved + list(votes))
+        own, own_vectors = picks_loading.load_papers(conn, [*saved, *votes], edition.model)
     liked = [pid for pid, v in votes.items() if v > 0]
     disliked = {pid for pid, v in votes.items() if v < 0}
     blocked = sent | disliked
@@ -249,14 +213,28 @@ def compose(
     chosen = {p["id"] for p in top}
     # Trending papers that match a topic say so; only the others become picks.
     room = count - len(top)
-    matches = _picks(edition, topics, saved, liked, disliked, seeds, blocked, chosen, max(1, room))
-    matched_top = {p.paper["id"]: p for p in matches if p.paper["id"] in chosen}
-    picks = [p for p in matches if p.paper["id"] not in chosen][:room]
+    ranked: list[Pick] = []
+    if personal and edition.pool:
+        reader = Reader(
+            library=tuple(saved),
+            liked=tuple(liked),
+            disliked=tuple(disliked),
+            categories=tuple(topics["categories"]),
+            keywords=tuple(topics["keywords"]),
+        )
+        shelf = edition.shelf(engine).extend(own, own_vectors)
+        candidates = [p["id"] for p in edition.pool if allowed(p)]
+        ranked = rank_picks(reader, candidates, shelf, explain_top=count + len(top))
+    pool_by_id = {p["id"]: p for p in edition.pool}
+    # A pick "matches" when what the reader gave (not popularity) raised it the most.
+    matches = [p for p in ranked[:count] if _is_match(p)]
+    matched_top = {p.id: p for p in matches if p.id in chosen}
+    picks = [p for p in ranked if p.id not in chosen][:room]
     health = list(edition.health)
     if personal and not matches:
         health.append(f"Nothing new matched your topics ({_describe(topics, liked)}) this time.")
     # A short trending list is topped up with the newest papers, so a quiet week still reads.
-    taken = chosen | {p.paper["id"] for p in picks}
+    taken = chosen | {p.id for p in picks}
     newest = []
     if not personal:
         fresh = (p for p in edition.pool if p["id"] not in taken and allowed(p))
@@ -272,7 +250,10 @@ def compose(
         sections.append({"title": title, "papers": papers})
     if picks:
         sections.append(
-            {"title": "Picked for you", "papers": [entry(p.paper, _pick_reason(p)) for p in picks]}
+            {
+                "title": "Picked for you",
+                "papers": [entry(pool_by_id[p.id], p.why) for p in picks],
+            }
         )
     if newest:
         label = "New this week" if edition.frequency == "weekly" else "New today"
@@ -295,84 +276,24 @@ def paper_ids(digest: dict) -> list[str]:
     return [p["id"] for section in digest["sections"] for p in section["papers"]]
 
 
-def _seed_vectors(conn: sa.Connection, edition: Edition, ids: list[str]) -> dict[str, tuple]:
-    """(title, unit vector) of library and voted papers, for meaning-matching."""
-    if edition.vectors is None or not ids or edition.model is None:
-        return {}
-    vectors = embeddings.get_vectors(conn, edition.model, ids)
-    titles = {s.paper.id: s.paper.title for s in papers.get_stored(conn, list(vectors)).values()}
-    return {pid: (titles.get(pid, pid), vec) for pid, vec in vectors.items()}
+def _shelf_paper(paper: dict) -> ShelfPaper:
+    return ShelfPaper(
+        id=paper["id"],
+        title=paper["title"],
+        abstract=paper["abstract"],
+        authors=tuple(paper["authors"]),
+        categories=tuple(paper["categories"]),
+        upvotes=float((paper.get("signals") or {}).get("upvotes", 0.0)),
+    )
 
 
-# A rule gives each pool row its points (0 where it does not apply) and says why for a row.
-Rule = tuple[np.ndarray, Callable[[int], str]]
-
-
-def _picks(edition, topics, saved, liked, disliked, seeds, blocked, chosen, limit) -> list[Pick]:  # noqa: ANN001
-    """Every match among the `chosen` papers and the best `limit` others, best first.
-
-    Scored for the whole pool at once with numpy; reasons are written only for what is kept.
-    """
-    if not edition.pool:
-        return []
-    rules: list[Rule] = []
-    for category in topics["categories"]:
-        rules.append((edition.category_points(category), _saying(f"New in {category}")))
-    for keyword in topics["keywords"]:
-        rules.append((edition.mention_points(keyword), _saying(f"Mentions “{keyword}”")))
-        meaning = edition.meaning_points(keyword)
-        if meaning is not None:
-            rules.append((meaning, _saying(f"About “{keyword}”")))
-    rules += _like(edition, seeds, saved, "in your library")
-    rules += _like(edition, seeds, liked, "which you liked")
-    for pid in disliked:
-        if pid in seeds:
-            similarity = edition.vectors @ seeds[pid][1]
-            rules.append((np.where(similarity >= DISLIKE_SIMILARITY, -2.0, 0.0), _saying("")))
-    score = np.zeros(len(edition.pool))
-    has_reason = np.zeros(len(edition.pool), dtype=bool)
-    for points, _ in rules:  # in this order, so each score is the same sum as one by one
-        score += points
-        has_reason |= points > 0
-    eligible = has_reason & (score > 0)
-    eligible[[edition._row_of[pid] for pid in blocked if pid in edition._row_of]] = False
-    rows = np.flatnonzero(eligible)
-    rows = rows[np.lexsort((edition._id_rank[rows], -score[rows]))]
-    chosen_rows = {edition._row_of[pid] for pid in chosen if pid in edition._row_of}
-    kept, others = [], 0
-    for row in rows.tolist():
-        if row not in chosen_rows:
-            if others == limit:
-                continue
-            others += 1
-        reasons = [(float(points[row]), why(row)) for points, why in rules if points[row] > 0]
-        kept.append(Pick(edition.pool[row], float(score[row]), reasons))
-    return kept
-
-
-def _saying(reason: str) -> Callable[[int], str]:
-    return lambda _row: reason
-
-
-def _like(edition, seeds, ids, why) -> list[Rule]:  # noqa: ANN001
-    usable = [pid for pid in ids if pid in seeds]
-    if not usable or edition.vectors is None:
-        return []
-    similarity = edition.vectors @ np.vstack([seeds[pid][1] for pid in usable]).T
-    best = similarity.argmax(axis=1)
-    closest = similarity[np.arange(len(best)), best].astype(np.float64)
-    points = np.where(closest >= LIBRARY_SIMILARITY, 2.0 * closest, 0.0)
-    points[[edition._row_of[pid] for pid in usable if pid in edition._row_of]] = 0.0
-    titles = [_short(seeds[pid][0]) for pid in usable]
-    return [(points, lambda row: f"Like “{titles[best[row]]}”, {why}")]
+def _is_match(pick: Pick) -> bool:
+    best = max(pick.parts.items(), key=lambda item: item[1], default=("", 0.0))
+    return best[1] > 0 and best[0] != "popularity"
 
 
 def _text(paper: dict) -> str:
     return f"{paper['title']}\n{paper['abstract']}".lower()
-
-
-def _short(title: str, limit: int = 60) -> str:
-    return title if len(title) <= limit else title[: limit - 1].rsplit(" ", 1)[0] + "…"
 
 
 def _describe(topics: dict, liked: list[str]) -> str:
@@ -391,13 +312,8 @@ def _trend_reason(paper: dict, match: Pick | None = None) -> str:
     return f"{reason} · {_match_reason(match)}" if match else reason
 
 
-def _pick_reason(pick: Pick) -> str:
-    best = sorted(pick.reasons, key=lambda r: -r[0])
-    return " · ".join(reason for _, reason in best[:2])
-
-
 def _match_reason(pick: Pick) -> str:
-    return max(pick.reasons, key=lambda r: r[0])[1]
+    return pick.why.split(" · ")[0]
 
 
 def _paper_entry(paper: dict, reason: str, public_url: str, secret: str, subscriber: dict) -> dict:

@@ -91,6 +91,34 @@ class Shelf:
         else:
             self.background = self.rows(background)
 
+    def extend(
+        self, papers: Sequence[ShelfPaper], vectors: Mapping[str, np.ndarray] | None = None
+    ) -> Shelf:
+        """This shelf plus `papers` (a reader's own), in the same vocabulary and background:
+        what a digest does per subscriber, so the edition's tf-idf is fitted once."""
+        new = [p for p in dict((p.id, p) for p in papers).values() if p.id not in self.row]
+        if not new:
+            return self
+        grown = object.__new__(Shelf)
+        grown.papers = [*self.papers, *new]
+        grown.row = {p.id: i for i, p in enumerate(grown.papers)}
+        grown._vectorizer = self._vectorizer
+        grown.vocabulary = self.vocabulary
+        added = self._vectorizer.transform([p.features_text for p in new])
+        grown.words = sparse.csr_matrix(sparse.vstack([self.words, added]))
+        extra = _meaning_rows(new, vectors or {})
+        if self.meaning.shape[1] and extra.shape[1] != self.meaning.shape[1]:
+            extra = np.zeros((len(new), self.meaning.shape[1]), dtype=np.float32)
+        grown.meaning = np.vstack([self.meaning, extra]) if self.meaning.shape[1] else extra
+        if not self.meaning.shape[1] and len(self.papers):
+            grown.meaning = np.vstack(
+                [np.zeros((len(self.papers), extra.shape[1]), dtype=np.float32), extra]
+            )
+        grown.has_meaning = bool(np.any(grown.meaning))
+        grown.upvotes = np.r_[self.upvotes, [p.upvotes for p in new]]
+        grown.background = self.background
+        return grown
+
     def __contains__(self, paper_id: str) -> bool:
         return paper_id in self.row
 
