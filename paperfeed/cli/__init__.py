@@ -18,6 +18,7 @@ from paperfeed.cli.db import db_group
 from paperfeed.cli.digest import digest_group, subscribers_group
 from paperfeed.cli.ingest import ingest_group
 from paperfeed.cli.papers import config_command, papers_group, stats_command
+from paperfeed.cli.picks import picks_command
 from paperfeed.cli.search import index_command, search_command, similar_command
 from paperfeed.cli.serve import demo_command, serve_command
 from paperfeed.cli.trending import trending_group
@@ -57,6 +58,7 @@ cli.add_command(serve_command)
 cli.add_command(demo_command)
 cli.add_command(subscribers_group)
 cli.add_command(digest_group)
+cli.add_command(picks_command)
 cli.add_command(worker_command)
 cli.add_command(status_command)
 
