@@ -17,7 +17,6 @@ import gzip
 import importlib.resources
 import json
 import logging
-import math
 import os
 import shutil
 import time
@@ -123,9 +122,6 @@ class KeywordResult:
     corrected: dict[str, str]  # misspelt word -> the indexed word searched instead
     # Misspelt words a few papers share: searched as typed too, beside their correction.
     also_typed: set[str] = field(default_factory=set)
-    # What a paper matching every scored word once would score: the
-    # scale that says how much of the query a hit matched (search.fusion).
-    full_match_score: float = 0.0
 
 
 class KeywordIndex:
@@ -306,8 +302,7 @@ class KeywordIndex:
         searcher = self._index.searcher()
         corrected: dict[str, str] = {}
         also_typed: set[str] = set()
-        stems: list[str] = []
-        scored = self._text_query(query, searcher, corrected, also_typed, stems)
+        scored = self._text_query(query, searcher, corrected, also_typed)
         clauses: list[tuple[tantivy.Occur, tantivy.Query]] = []
         if scored is not None:
             clauses.append((tantivy.Occur.Must, scored))
@@ -337,7 +332,6 @@ class KeywordIndex:
             [KeywordHit(searcher.doc(address)["id"][0], float(score)) for score, address in hits],
             corrected,
             also_typed,
-            _full_match_score(searcher, stems),
         )
 
     def matching(self, paper_ids: list[str], query: ParsedQuery, filters: Filters) -> set[str]:
@@ -376,7 +370,6 @@ class KeywordIndex:
         searcher: tantivy.Searcher,
         corrected: dict[str, str],
         also_typed: set[str],
-        stems_used: list[str],
     ) -> tantivy.Query | None:
         """The scored part: plain words (OR), prefixes, then phrases and authors (required)."""
         should: list[tuple[tantivy.Occur, tantivy.Query]] = []
@@ -413,14 +406,12 @@ class KeywordIndex:
             first, times = typed.get(stem, (word, 0))
             typed[stem] = (first, times + 1)
         for stem, (word, times) in typed.items():
-            stems_used.append(stem)
             should.extend(self._term_anywhere(stem, word, float(times if QUERY_TF else 1)))
         for prefix in query.prefixes:
             should.append((tantivy.Occur.Should, self._prefix(prefix)))
         must: list[tuple[tantivy.Occur, tantivy.Query]] = []
         for phrase in query.phrases:
             must.append((tantivy.Occur.Must, self._words_anywhere(phrase)))
-            stems_used.extend(s for w in phrase for s in self._stems(w))
         for name in query.authors:
             must.append((tantivy.Occur.Must, self._author(name)))
         if not should and not must:
@@ -556,7 +547,6 @@ class KeywordIndex:
 _LETTERS = "abcdefghijklmnopqrstuvwxyz0123456789"
 
 
-
 @functools.cache
 def known_words() -> frozenset[str]:
     """English words of 4+ letters: pyspellchecker's dictionary (about 160,000 words, from
@@ -641,21 +631,6 @@ def _edit_distance(a: str, b: str) -> int:
                 current[j] = min(current[j], previous2[j - 2] + 1)
         previous2, previous = previous, current
     return previous[-1]
-
-
-def _full_match_score(searcher: tantivy.Searcher, stems: list[str]) -> float:
-    """BM25 of a paper holding each stem once, at average length.
-
-    At tf = 1 and average length, BM25's term score is exactly its idf, so this is the sum of
-    the idfs. Stems no paper holds add nothing: no hit can match them either way.
-    """
-    total = searcher.num_docs
-    score = 0.0
-    for stem in dict.fromkeys(stems):
-        docs = searcher.doc_freq("text", stem)
-        if docs:
-            score += math.log(1 + (total - docs + 0.5) / (docs + 0.5))
-    return score
 
 
 def _boost(query: tantivy.Query, boost: float) -> tantivy.Query:

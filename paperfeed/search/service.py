@@ -27,7 +27,7 @@ import sqlalchemy as sa
 
 from paperfeed.errors import InvalidInput, ModelUnavailable
 from paperfeed.search.embedder import Embedder, resolve_model_path
-from paperfeed.search.fusion import Fused, reciprocal_rank_fusion, score_fusion
+from paperfeed.search.fusion import Fused, keyword_weight, normalised_fusion, reciprocal_rank_fusion
 from paperfeed.search.keyword import STOPWORDS, Filters, KeywordIndex
 from paperfeed.search.query import ParsedQuery, parse, words_of
 from paperfeed.search.snippets import make_snippet
@@ -48,6 +48,10 @@ FUSION_DEPTH = 100
 # filter it looks further to still fill a page.
 FILTERED_DEPTH = 1000
 MAX_SEEDS = 50
+# Pseudo-relevance feedback in hybrid search: the query vector moves towards the mean vector of
+# the fused list's first FEEDBACK_PAPERS, by FEEDBACK_WEIGHT (bench/search_tuning.py).
+FEEDBACK_PAPERS = 2
+FEEDBACK_WEIGHT = 1.5
 
 
 @dataclass
@@ -212,14 +216,12 @@ class SearchService:
         pinned = self._pinned(query)
 
         keyword_hits: list[tuple[str, float]] = []
-        full_match = 0.0
         corrections: dict[str, str] = {}
         if mode in ("hybrid", "keyword") or sort == "date":
             found = self.keyword_index().search(
                 query, limit=depth, filters=filters, sort="date" if sort == "date" else "relevance"
             )
             keyword_hits = [(hit.paper_id, hit.score) for hit in found.hits]
-            full_match = found.full_match_score
             corrections = found.corrected
             for word, correction in found.corrected.items():
                 if word in found.also_typed:
@@ -248,6 +250,8 @@ class SearchService:
                     ]
 
         keyword_ids = [pid for pid, _ in keyword_hits]
+        if ran == "hybrid":
+            fused, semantic = self._hybrid(keyword_hits, semantic, query, filters, depth)
         lists = {"keyword": keyword_ids, "semantic": [pid for pid, _ in semantic.hits]}
         if ran == "keyword":
             lists = {"keyword": keyword_ids}
@@ -255,9 +259,6 @@ class SearchService:
         elif ran == "semantic":
             lists = {"semantic": lists["semantic"]}
             fused = _ranked("semantic", semantic.hits)
-        else:
-            cosines = self._cosines(semantic, keyword_ids)
-            fused = score_fusion(keyword_hits, semantic.hits, cosines, full_match=full_match)
         ordered = [(f.paper_id, f.score, f.ranks) for f in fused]
         if sort == "date":
             ordered = [(pid, 0.0, {}) for pid in keyword_ids]
@@ -285,14 +286,46 @@ class SearchService:
                 problem=f"semantic search is off: the embedding model cannot be loaded "
                 f"({self._embedder_error}); showing keyword results"
             )
-        vector = embedder.encode([query.free_text])[0]
+        return self._nearest(embedder.encode([query.free_text])[0], query, filters, depth)
+
+    def _nearest(
+        self, vector: np.ndarray, query: ParsedQuery, filters: Filters, depth: int
+    ) -> _Semantic:
+        """The papers nearest a query vector that satisfy the query's operators and filters."""
         constrained = filters.any or query.categories or query.excluded or query.phrases
         constrained = constrained or query.authors
-        hits = vectors.search(vector, FILTERED_DEPTH if constrained else depth)
+        hits = self.vector_index().search(vector, FILTERED_DEPTH if constrained else depth)
         if constrained:
             allowed = self.keyword_index().matching([h.paper_id for h in hits], query, filters)
             hits = [hit for hit in hits if hit.paper_id in allowed]
         return _Semantic(vector, [(hit.paper_id, hit.similarity) for hit in hits[:depth]])
+
+    def _hybrid(
+        self,
+        keyword_hits: list[tuple[str, float]],
+        semantic: _Semantic,
+        query: ParsedQuery,
+        filters: Filters,
+        depth: int,
+    ) -> tuple[list[Fused], _Semantic]:
+        """Fuse the two lists, then once more with the query vector moved towards the vectors
+        of the fused list's first papers (pseudo-relevance feedback, Rocchio's on vectors):
+        what the first papers share, beyond the query's own words, finds their neighbours."""
+        weight = keyword_weight(self.model)
+        fused = self._fuse(keyword_hits, semantic, weight)
+        top = self.vector_index().vectors_of([f.paper_id for f in fused[:FEEDBACK_PAPERS]])
+        if semantic.vector is None or not top:
+            return fused, semantic
+        expanded = semantic.vector + FEEDBACK_WEIGHT * np.mean(list(top.values()), axis=0)
+        expanded = expanded / np.linalg.norm(expanded)
+        semantic = self._nearest(expanded.astype(np.float32), query, filters, depth)
+        return self._fuse(keyword_hits, semantic, weight), semantic
+
+    def _fuse(
+        self, keyword_hits: list[tuple[str, float]], semantic: _Semantic, weight: float
+    ) -> list[Fused]:
+        cosines = self._cosines(semantic, [pid for pid, _ in keyword_hits])
+        return normalised_fusion(keyword_hits, semantic.hits, cosines, keyword_weight=weight)
 
     def _cosines(self, semantic: _Semantic, paper_ids: list[str]) -> dict[str, float]:
         """Cosines of keyword hits the semantic list did not reach, from their stored vectors."""
