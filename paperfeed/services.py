@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 
 from paperfeed.config import Settings
-from paperfeed.errors import ModelUnavailable
 from paperfeed.ingest.http import PoliteClient
 from paperfeed.ingest.run import now_utc
 from paperfeed.mail.backends import MailBackend, backend_from_settings
@@ -81,7 +80,6 @@ class Services:
             public_url=self.settings.public_url,
             clock=self.clock,
             model=self.settings.embedding_model,
-            embedder=_LazyEmbedder(lambda: self.search().embedder()),
             skip_quiet_days=self.settings.digest_skip_quiet_days,
             half_life=timedelta(hours=hours) if hours else None,
         )
@@ -90,19 +88,6 @@ class Services:
         if self._mail is not None:
             self._mail.close()
         self.engine.dispose()
-
-
-class _LazyEmbedder:
-    """The search model, loaded only if a digest needs to embed a keyword."""
-
-    def __init__(self, load: Callable[[], object | None]) -> None:
-        self._load = load
-
-    def encode(self, texts: list[str]):  # noqa: ANN201
-        embedder = self._load()
-        if embedder is None:
-            raise ModelUnavailable("the embedding model is not available")
-        return embedder.encode(texts)
 
 
 def build(settings: Settings, *, check_schema: bool = True) -> Services:

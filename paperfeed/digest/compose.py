@@ -21,7 +21,6 @@ import itertools
 import logging
 import math
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -56,11 +55,9 @@ class Edition:
     health: list[str]
     vectors: np.ndarray | None = None  # rows aligned with pool, unit length
     model: str | None = None
-    embedder: object | None = None  # search.embedder.Embedder, to embed keywords
     # What many subscribers share is worked out once per edition: the lower-cased text of each
     # paper (pool and trending), which papers mention a term, each topic's points per pool row.
     _texts: dict[str, str] = field(default_factory=dict)
-    _topic_vectors: dict[str, np.ndarray | None] = field(default_factory=dict)
     _mentions: dict[str, frozenset[str]] = field(default_factory=dict)
     _shelf: Shelf | None = None  # the pool and background papers, built for the first picks
 
@@ -81,30 +78,6 @@ class Edition:
                 [*pool, *background], vectors, background=[p.id for p in background]
             )
         return self._shelf
-
-    def topic_vector(self, text: str) -> np.ndarray | None:
-        if self.embedder is None or self.vectors is None:
-            return None
-        if text not in self._topic_vectors:
-            try:
-                self._topic_vectors[text] = self.embedder.encode([text])[0]
-            except Exception as exc:  # noqa: BLE001 - a model failure costs only meaning-matching
-                log.warning("could not embed a digest topic error=%s", exc)
-                self._topic_vectors[text] = None
-        return self._topic_vectors[text]
-
-    def embed_topics(self, texts: Iterable[str]) -> None:
-        """Embed these keywords in one batch ahead of composing: one model call per keyword
-        costs about 10 ms, and a run can meet thousands of distinct keywords."""
-        missing = [t for t in dict.fromkeys(texts) if t not in self._topic_vectors]
-        if self.embedder is None or self.vectors is None or not missing:
-            return
-        try:
-            vectors = self.embedder.encode(missing)
-        except Exception as exc:  # noqa: BLE001 - topic_vector tries each one again
-            log.warning("could not embed digest topics error=%s", exc)
-            return
-        self._topic_vectors.update(zip(missing, vectors, strict=True))
 
     def mentions(self, term: str) -> frozenset[str]:
         """Ids of the edition's papers (pool and trending) whose title or abstract contains the
@@ -132,12 +105,9 @@ def prepare(
     *,
     now: datetime,
     model: str | None = None,
-    embedder: object | None = None,
     half_life: timedelta | None = None,
-    topic_vectors: dict[str, np.ndarray | None] | None = None,
 ) -> Edition:
-    """The edition of `day` for daily or weekly subscribers. `topic_vectors` is a cache of
-    keyword vectors (of `model`) that editions of one run share."""
+    """The edition of `day` for daily or weekly subscribers."""
     start, end = edition_window(day, frequency)
     window = "week" if frequency == "weekly" else "day"
     listing = trending(engine, now=now, window=window, day=day, limit=100, half_life=half_life)
@@ -180,8 +150,6 @@ def prepare(
         health=health,
         vectors=vectors,
         model=model,
-        embedder=embedder if vectors is not None else None,
-        _topic_vectors={} if topic_vectors is None else topic_vectors,
     )
 
 

@@ -64,7 +64,6 @@ class Sender:
     public_url: str
     clock: Callable[[], datetime]
     model: str | None = None
-    embedder: object | None = None
     skip_quiet_days: bool = True
     half_life: timedelta | None = None
     worker: str = field(default_factory=lambda: worker_name())
@@ -103,11 +102,6 @@ def send_edition(
             ledger.ensure(conn, day, new)
             secret = links.link_secret(conn)
     editions = _Editions()
-    for subscriber in due:
-        topics = subscriber["topics"] or {}
-        editions.keywords.setdefault(subscriber["frequency"], set()).update(
-            topics.get("keywords", [])
-        )
     del due
     _release_dead_claims(engine, day)
     while True:
@@ -243,12 +237,9 @@ def _retry_or_fail(engine, sender, day, subscriber_id, attempts, problem, summar
 
 @dataclass
 class _Editions:
-    """The editions of one run, prepared when first needed, and what they share: the keywords
-    of the due subscribers (embedded in one batch, not one model call each) and their vectors."""
+    """The editions of one run, prepared when first needed."""
 
     by_frequency: dict[str, composing.Edition] = field(default_factory=dict)
-    keywords: dict[str, set[str]] = field(default_factory=dict)
-    topic_vectors: dict = field(default_factory=dict)
 
 
 def _edition(engine, sender, day, frequency, editions: _Editions) -> composing.Edition:  # noqa: ANN001
@@ -259,11 +250,8 @@ def _edition(engine, sender, day, frequency, editions: _Editions) -> composing.E
             frequency,
             now=sender.clock(),
             model=sender.model,
-            embedder=sender.embedder,
             half_life=sender.half_life,
-            topic_vectors=editions.topic_vectors,
         )
-        edition.embed_topics(sorted(editions.keywords.get(frequency, ())))
         editions.by_frequency[frequency] = edition
     return editions.by_frequency[frequency]
 
