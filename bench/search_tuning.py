@@ -197,11 +197,18 @@ def baseline(col: Collection, which: str) -> float:
     return mean(runs)
 
 
-def grid(fine: bool, weights_only: bool = False) -> list[dict]:
+def grid(fine: bool, weights_only: bool = False, focus: bool = False) -> list[dict]:
     """The variants compared: first a coarse sweep of every family, then (--fine) a finer one
     around the family that won it (normalised scores with the query vector moved towards
     the fused top papers); --weights-only sweeps the keyword weight alone for the chosen
     feedback (what picks the weight of another model)."""
+    if focus:
+        return [
+            {"how": how, "w": w, **({"prf": beta, "prf_docs": docs} if beta else {})}
+            for how in ("minmax", "zscore")
+            for w in (0.4, 0.5, 0.6, 0.7)
+            for beta, docs in ((0, 0), (1.0, 2), (1.5, 2), (1.0, 3))
+        ]
     if weights_only:
         return [
             {"how": "minmax", "w": w, "prf": 1.5, "prf_docs": 2}
@@ -233,12 +240,13 @@ def main() -> None:
     parser.add_argument("--models", default=f"{DEFAULT_MODEL},{FAST_MODEL}")
     parser.add_argument("--collection", type=Path, action="append", help="BEIR folder (repeatable)")
     parser.add_argument("--fine", action="store_true", help="the finer sweep (see grid)")
+    parser.add_argument("--focus", action="store_true", help="both rescalings, all six sets")
     parser.add_argument("--weights-only", action="store_true", help="the weight sweep (see grid)")
     args = parser.parse_args()
     collections = args.collection or sq.default_collections()
     for model in [m for m in args.models.split(",") if m]:
         cols = [Collection(c.name, gather(c, model)) for c in collections]
-        variants = grid(args.fine, args.weights_only)
+        variants = grid(args.fine, args.weights_only, args.focus)
         table = {name_of(v): {c.name: score(c, v) for c in cols} for v in variants}
         print(f"\n== {model}")
         base = {
@@ -267,6 +275,7 @@ def main() -> None:
                 f"RRF {base[held.name]['rrf']:.3f}  Δ {got - base[held.name]['rrf']:+.3f}"
             )
         sweep = "-fine" if args.fine else "-weights" if args.weights_only else ""
+        sweep = "-focus" if args.focus else sweep
         out = sq.WORK / f"tuning-table-{model}{sweep}.pkl"
         out.write_bytes(pickle.dumps({"table": table, "base": base}))
 
