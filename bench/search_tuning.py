@@ -211,9 +211,9 @@ def grid(fine: bool, weights_only: bool = False, focus: bool = False) -> list[di
         ]
     if weights_only:
         return [
-            {"how": "minmax", "w": w, "prf": 1.5, "prf_docs": 2}
-            for w in (0.4, 0.45, 0.5, 0.55, 0.6, 0.7, 0.8, 0.9)
-        ] + [{"how": "minmax", "w": w} for w in (0.5, 0.6, 0.7, 0.8, 0.9)]
+            {"how": "zscore", "w": w, "prf": 1.5, "prf_docs": 2}
+            for w in (0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
+        ] + [{"how": "zscore", "w": w} for w in (0.6, 0.8)]
     if fine:
         return [
             {"how": how, "w": w, "prf": beta, "prf_docs": docs}

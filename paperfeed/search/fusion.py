@@ -1,18 +1,20 @@
-"""Fusing ranked lists: rescaled scores for hybrid search, reciprocal rank for reading lists.
+"""Fusing ranked lists: standardised scores for hybrid search, reciprocal rank for reading lists.
 
 Hybrid search fuses scores, not ranks. Each candidate (the union of the first 100 of each list)
 scores
 
-    w × (bm25 − lowest) / (highest − lowest)  +  (1 − w) × (cos − lowest) / (highest − lowest)
+    w × z(bm25)  +  (1 − w) × z(cosine)
 
-each list rescaled within its own first 100, with w per embedding model (KEYWORD_WEIGHTS); the
+each list's scores standardised over its own first 100 (z = (x − mean) / standard deviation),
+with w per embedding model (KEYWORD_WEIGHTS); the
 cosine of a keyword hit the semantic list did not reach is filled in from its stored vector.
 search.service runs it twice, the second time with the query vector moved towards the first
 papers of the first fusion (pseudo-relevance feedback).
 
 Chosen on real people's queries and judgments (docs/ranking.md, bench/search_tuning.py): over
 MED, CRAN, NPL and CISI it beats plain reciprocal-rank fusion, which the earlier fusion
-(0.6 × min(1, bm25 / full match) + 0.4 × cosine) did not. RRF (Σ weight / (k + rank),
+(0.6 × min(1, bm25 / full match) + 0.4 × cosine) did not, and keeps more of keyword search on
+the known-item sets than rescaling each list to [0, 1]. RRF (Σ weight / (k + rank),
 k = 60 after Cormack et al. 2009) stays for lists of one kind: the neighbours of each paper of
 a reading list.
 Pure functions.
@@ -20,14 +22,14 @@ Pure functions.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 RRF_K = 60
 # How much the keyword list counts in hybrid search, per embedding model; a model not named
 # here (any sentence-transformers model an operator sets) counts like MiniLM. Chosen by
-# leave-one-collection-out over six judged collections (bench/search_tuning.py).
-KEYWORD_WEIGHTS = {"all-MiniLM-L6-v2": 0.45, "fast": 0.8}
+# the best worst-case margin over plain RRF across six judged collections (bench/search_tuning.py).
+KEYWORD_WEIGHTS = {"all-MiniLM-L6-v2": 0.4, "fast": 0.9}
 DEFAULT_KEYWORD_WEIGHT = KEYWORD_WEIGHTS["all-MiniLM-L6-v2"]
 
 
@@ -49,41 +51,48 @@ def normalised_fusion(
     *,
     keyword_weight: float,
 ) -> list[Fused]:
-    """Fuse (id, BM25) and (id, cosine) lists by scores rescaled within each list.
+    """Fuse (id, BM25) and (id, cosine) lists by standardised scores.
 
-    Each list's scores are mapped to [0, 1] between its own lowest and highest (its first
-    100), so neither BM25's unbounded scale nor the model's habitual cosines sets the mix. A
-    paper missing from the keyword list scores 0 for keywords (it did not reach the first
-    100). Cosines are known for every paper with a vector (`cosine_of` fills those the
-    semantic list lacks) and are rescaled with the semantic list's range, so a keyword hit
-    far from the query's meaning can fall below 0; a paper without a vector (not embedded
-    yet) counts as the semantic list's last.
+    Each list's scores become z-scores over that list (its first 100): how far a paper stands
+    above the query's typical candidate, in that list's own spread. Neither BM25's unbounded
+    scale nor the model's habitual cosines sets the mix, and a keyword hit that stands far
+    above the rest (a paper named by its rare words) keeps that lead, which rescaling to [0, 1]
+    would flatten. A paper missing from the keyword list takes that list's lowest z-score (it
+    did not reach the first 100). Cosines are known for every paper with a vector
+    (`cosine_of` fills those the semantic list lacks) and are standardised with the semantic
+    list's mean and spread; a paper without a vector (not embedded yet) counts as the
+    semantic list's last.
     """
-    keyword_low, keyword_span = _range(score for _, score in keyword)
-    cosine_low, cosine_span = _range(cosine for _, cosine in semantic)
+    keyword_mean, keyword_spread = _spread([score for _, score in keyword])
+    keyword_floor = min(((s - keyword_mean) / keyword_spread for _, s in keyword), default=0.0)
+    cosine_mean, cosine_spread = _spread([cosine for _, cosine in semantic])
+    cosine_floor = min((cosine for _, cosine in semantic), default=cosine_mean)
     cosines = dict(cosine_of)
     cosines.update(semantic)
     fused: dict[str, Fused] = {}
     for rank, (paper_id, score) in enumerate(keyword, start=1):
         if paper_id not in fused:
             entry = fused[paper_id] = Fused(paper_id, ranks={"keyword": rank})
-            entry.score = keyword_weight * (score - keyword_low) / keyword_span
+            entry.score = keyword_weight * (score - keyword_mean) / keyword_spread
     for rank, (paper_id, _) in enumerate(semantic, start=1):
-        fused.setdefault(paper_id, Fused(paper_id)).ranks.setdefault("semantic", rank)
+        entry = fused.get(paper_id)
+        if entry is None:
+            entry = fused[paper_id] = Fused(paper_id, keyword_weight * keyword_floor)
+        entry.ranks.setdefault("semantic", rank)
     for paper_id, entry in fused.items():
-        cosine = cosines.get(paper_id, cosine_low)
-        entry.score += (1 - keyword_weight) * (cosine - cosine_low) / cosine_span
+        cosine = cosines.get(paper_id, cosine_floor)
+        entry.score += (1 - keyword_weight) * (cosine - cosine_mean) / cosine_spread
     return sorted(fused.values(), key=lambda f: -f.score)
 
 
-def _range(scores: Iterable[float]) -> tuple[float, float]:
-    """(lowest, highest − lowest) of a list's scores; a span of 1 for a list of one or of
-    equal scores, whose papers then all sit at 0."""
-    values = list(scores)
+def _spread(values: Sequence[float]) -> tuple[float, float]:
+    """(mean, standard deviation) of a list's scores; a list of one, or of equal scores, has
+    spread 1, so its papers all sit at z = 0."""
     if not values:
         return 0.0, 1.0
-    low = min(values)
-    return low, (max(values) - low) or 1.0
+    mean = sum(values) / len(values)
+    deviation = (sum((v - mean) ** 2 for v in values) / len(values)) ** 0.5
+    return mean, deviation or 1.0
 
 
 def reciprocal_rank_fusion(

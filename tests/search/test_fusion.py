@@ -1,4 +1,4 @@
-"""Hybrid fusion of rescaled scores, and reciprocal-rank fusion, as pure functions."""
+"""Hybrid fusion of standardised scores, and reciprocal-rank fusion, as pure functions."""
 
 from paperfeed.search.fusion import normalised_fusion, reciprocal_rank_fusion
 
@@ -56,3 +56,12 @@ def test_a_paper_without_a_vector_ranks_as_the_semantic_lists_last_not_below():
 def test_reciprocal_rank_fusion_rewards_papers_near_several_seeds():
     fused = reciprocal_rank_fusion({"seed1": ["x", "y"], "seed2": ["y", "z"]})
     assert fused[0].paper_id == "y" and fused[0].ranks == {"seed1": 2, "seed2": 1}
+
+
+def test_a_keyword_hit_far_above_the_rest_keeps_its_lead():
+    """A query naming a paper by its rare words: BM25 puts it far ahead of a flat pack, and the
+    pack member nearest in meaning does not overtake it."""
+    keyword = [("named", 30.0)] + [(f"pack{i}", 5.0 - i * 0.01) for i in range(20)]
+    semantic = [("pack0", 0.62)] + [(f"far{i}", 0.60 - i * 0.005) for i in range(20)]
+    fused = normalised_fusion(keyword, semantic, {"named": 0.55}, keyword_weight=0.4)
+    assert order(fused)[0] == "named"
