@@ -5,27 +5,27 @@
 
 The same corpus and queries as bench/search_speed.py (bench/speed_corpus.py). Two tantivy
 indexes are built from it side by side:
-- before: the layout paperfeed used until 2026-12 (title and abstract as separate stemmed
-  fields, the title boosted 2×, one SHOULD clause per field and word), rebuilt here from that
-  code's schema and query shape;
+- before: `KeywordIndex` of search/keyword.py as it was at commit BEFORE_COMMIT (title and
+  abstract as separate stemmed fields, the title boosted 2×), taken with `git show`;
 - after: `KeywordIndex` as it is (title and abstract as one field, a repeated word weighted
-  by its count), through `KeywordIndex.search`, the function search calls.
-Queries alternate between the two, so machine load hits both alike; top 10 per query. The
-"before" query is built without typo correction, which costs nothing for these real words.
+  by its count).
+Both are searched through their own `KeywordIndex.search`, the function search calls; queries
+alternate between the two, so machine load hits both alike; top 10 per query.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import shutil
 import statistics
+import subprocess
 import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-
-import tantivy
+from types import ModuleType
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -34,7 +34,6 @@ sys.path.insert(0, str(ROOT / "bench"))
 import speed_corpus  # noqa: E402
 
 from paperfeed.search import keyword  # noqa: E402
-from paperfeed.search.keyword import STOPWORDS, KeywordIndex  # noqa: E402
 from paperfeed.search.query import parse  # noqa: E402
 from paperfeed.storage.search_source import SearchDoc  # noqa: E402
 
@@ -62,66 +61,34 @@ def read_docs(size: int) -> list[SearchDoc]:
     return docs
 
 
-class Before:
-    """The two-field layout and query shape paperfeed had before (title 2×, abstract 1×)."""
-
-    def __init__(self, directory: Path, docs: list[SearchDoc]) -> None:
-        builder = tantivy.SchemaBuilder()
-        builder.add_text_field("id", stored=True, tokenizer_name="raw", index_option="basic")
-        builder.add_text_field("title", tokenizer_name="paperfeed_en")
-        builder.add_text_field("abstract", tokenizer_name="paperfeed_en")
-        builder.add_text_field("authors", tokenizer_name="paperfeed_names")
-        self.schema = builder.build()
-        directory.mkdir(parents=True)
-        self.index = tantivy.Index(self.schema, path=str(directory))
-        self.index.register_tokenizer("paperfeed_en", keyword._stem_analyzer())
-        self.index.register_tokenizer("paperfeed_names", keyword._name_analyzer())
-        self.stem = keyword._stem_analyzer()
-        self.names = keyword._name_analyzer()
-        writer = self.index.writer(heap_size=keyword.WRITER_HEAP, num_threads=2)
-        for doc in docs:
-            document = tantivy.Document()
-            document.add_text("id", doc.id)
-            document.add_text("title", doc.title)
-            document.add_text("abstract", doc.abstract)
-            for author in doc.authors:
-                document.add_text("authors", author)
-            writer.add_document(document)
-        writer.commit()
-        writer.wait_merging_threads()
-        self.index.reload()
-
-    def search(self, text: str, limit: int = 10) -> list[str]:
-        query = parse(text)
-        words = [w for w in query.terms if w.lower() not in STOPWORDS] or query.terms
-        clauses = []
-        for word in dict.fromkeys(words):
-            stems = self.stem.analyze(word)
-            if not stems:
-                continue
-            title = tantivy.Query.term_query(self.schema, "title", stems[0])
-            clauses.append((tantivy.Occur.Should, tantivy.Query.boost_query(title, 2.0)))
-            clauses.append(
-                (tantivy.Occur.Should, tantivy.Query.term_query(self.schema, "abstract", stems[0]))
-            )
-            names = self.names.analyze(word)
-            if names:
-                clauses.append(
-                    (
-                        tantivy.Occur.Should,
-                        tantivy.Query.term_query(self.schema, "authors", names[0]),
-                    )
-                )
-        searcher = self.index.searcher()
-        found = searcher.search(tantivy.Query.boolean_query(clauses), limit=limit, count=False)
-        return [searcher.doc(address)["id"][0] for _, address in found.hits]
+BEFORE_COMMIT = "eb86e28"  # the last commit with the two-field keyword index
 
 
-def build_after(directory: Path, docs: list[SearchDoc]) -> KeywordIndex:
-    index = KeywordIndex.open(directory, rebuild=True)
-    writer = index._index.writer(heap_size=keyword.WRITER_HEAP, num_threads=2)
+def load_before() -> ModuleType:
+    """search/keyword.py as it was at BEFORE_COMMIT, imported under another name."""
+    source = subprocess.run(
+        ["git", "show", f"{BEFORE_COMMIT}:paperfeed/search/keyword.py"],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    WORK.mkdir(parents=True, exist_ok=True)
+    path = WORK / "keyword_before.py"
+    path.write_text(source)
+    spec = importlib.util.spec_from_file_location("keyword_before", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["keyword_before"] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+def build(module: ModuleType, directory: Path, docs: list[SearchDoc]):  # noqa: ANN201
+    """A KeywordIndex of `module` (before or after) holding `docs`, written as sync writes."""
+    index = module.KeywordIndex.open(directory, rebuild=True)
+    writer = index._index.writer(heap_size=module.WRITER_HEAP, num_threads=2)
     for doc in docs:
-        writer.add_document(KeywordIndex._document(doc))
+        writer.add_document(module.KeywordIndex._document(doc))
     writer.commit()
     writer.wait_merging_threads()
     index._index.reload()
@@ -141,22 +108,23 @@ def main() -> None:
     args = parser.parse_args()
     docs = read_docs(args.size)
     shutil.rmtree(WORK, ignore_errors=True)
+    old = load_before()
     started = time.perf_counter()
-    before = Before(WORK / "before", docs)
+    before = build(old, WORK / "before", docs)
     built_before = time.perf_counter() - started
     started = time.perf_counter()
-    after = build_after(WORK / "after", docs)
+    after = build(keyword, WORK / "after", docs)
     built_after = time.perf_counter() - started
     print(f"{len(docs)} papers; build: before {built_before:.1f} s, after {built_after:.1f} s")
     queries = speed_corpus.build_queries(args.queries)["classes"]
     for name, sets in queries.items():
         for text in sets["warmup"]:
-            before.search(text)
+            before.search(parse(text), limit=10)
             after.search(parse(text), limit=10)
         times: dict[str, list[float]] = {"before": [], "after": []}
         for text in sets["measured"]:
             started = time.perf_counter()
-            before.search(text)
+            before.search(parse(text), limit=10)
             times["before"].append((time.perf_counter() - started) * 1000)
             started = time.perf_counter()
             after.search(parse(text), limit=10)
