@@ -37,16 +37,12 @@ log = logging.getLogger(__name__)
 
 # Bump when the schema or analysis changes: an index of another version is rebuilt.
 SCHEMA_VERSION = 4
-# BM25 runs over one field, the title and abstract together ("text"), as the textbook does: a
-# separate title field weighted 2× lost 3-7 points of nDCG@10 on real judged queries, and
-# 0.3× helped one collection and hurt another (docs/ranking.md).
 AUTHOR_BOOST = 1.0
 CATCH_UP_SLACK = search_source.LATE_COMMIT_SLACK
 # The newest stamp is checked at every refresh; the full count (which also notices removals and
 # new papers committed late with an older stamp) when the stamp moved, or after this long.
 RECOUNT_S = 60.0
 MAX_CORRECTIONS = 6
-QUERY_TF = True
 # A correction must be a word several papers use, not another one-off.
 MIN_CORRECTION_DOCS = 2
 # A word no dictionary knows that a few papers share ("transfomer" in one abstract) is still
@@ -89,6 +85,9 @@ def _name_analyzer() -> tantivy.TextAnalyzer:
 def _schema() -> tantivy.Schema:
     builder = tantivy.SchemaBuilder()
     builder.add_text_field("id", stored=True, tokenizer_name="raw", index_option="basic")
+    # BM25 runs over one field, the title and abstract together, as the textbook does: a
+    # separate title field weighted 2× lost 3-7 points of nDCG@10 on real judged queries, and
+    # 0.3× helped one collection and hurt another (docs/ranking.md).
     builder.add_text_field("text", tokenizer_name="paperfeed_en")
     builder.add_text_field("authors", tokenizer_name="paperfeed_names")
     builder.add_text_field("categories", tokenizer_name="raw", index_option="basic")
@@ -406,7 +405,7 @@ class KeywordIndex:
             first, times = typed.get(stem, (word, 0))
             typed[stem] = (first, times + 1)
         for stem, (word, times) in typed.items():
-            should.extend(self._term_anywhere(stem, word, float(times if QUERY_TF else 1)))
+            should.extend(self._term_anywhere(stem, word, float(times)))
         for prefix in query.prefixes:
             should.append((tantivy.Occur.Should, self._prefix(prefix)))
         must: list[tuple[tantivy.Occur, tantivy.Query]] = []
