@@ -121,3 +121,21 @@ def test_send_prints_a_json_summary_and_a_rerun_sends_nothing(admin):
     with admin.engine.connect() as conn:
         ada = store.get_by_email(conn, "ada@example.org")
     assert ada["status"] == "confirmed"
+
+
+def test_picks_shows_what_a_subscribers_next_digest_would_pick_and_why(admin):
+    """`paperfeed picks EMAIL`: the digest's own picks, with reasons, and nothing sent."""
+    added = admin(
+        "subscribers", "add", "ada@example.org", "--topics", "cs.LG, speech", "--confirmed"
+    )  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    done = admin("picks", "ada@example.org", "--date", str(DAY), "--json")
+    assert done.returncode == 0, done.stderr
+    picks = json.loads(done.stdout)
+    assert picks and all(p["id"] and p["title"] and p["why"] for p in picks)
+    why = " ".join(p["why"] for p in picks)
+    assert "speech" in why.lower() or "cs.LG" in why
+    with admin.engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(deliveries)).scalar() == 0
+    unknown = admin("picks", "eve@example.org", "--date", str(DAY))
+    assert unknown.returncode != 0 and "eve@example.org" in unknown.stderr + unknown.stdout
