@@ -19,6 +19,7 @@ from paperfeed.cli.digest import digest_group, subscribers_group
 from paperfeed.cli.ingest import ingest_group
 from paperfeed.cli.papers import config_command, papers_group, stats_command
 from paperfeed.cli.picks import picks_command
+from paperfeed.cli.profile import subscribers_show  # noqa: F401 - registers the commands
 from paperfeed.cli.search import index_command, search_command, similar_command
 from paperfeed.cli.serve import demo_command, serve_command
 from paperfeed.cli.trending import trending_group

@@ -14,7 +14,8 @@ from paperfeed.errors import InvalidInput
 
 @click.group("subscribers")
 def subscribers_group() -> None:
-    """Digest subscribers: add, list and remove them (admins; no mail is sent)."""
+    """Digest subscribers: add, list, show and remove them, their votes, follows and mutes
+    (admins; no mail is sent)."""
 
 
 @subscribers_group.command("add")
@@ -24,7 +25,10 @@ def subscribers_group() -> None:
 )
 @click.option("--categories", help="Comma-separated categories, e.g. cs.CL,cs.LG.")
 @click.option("--keywords", help="Comma-separated keywords or phrases.")
+@click.option("--authors", help="Comma-separated authors to follow (always picked).")
 @click.option("--exclude", help="Comma-separated terms; papers mentioning one are left out.")
+@click.option("--exclude-authors", help="Comma-separated authors whose papers are left out.")
+@click.option("--exclude-categories", help="Comma-separated categories left out (math: all).")
 @click.option("--frequency", type=click.Choice(subscriptions.FREQUENCIES), default="daily")
 @click.option("--send-hour", type=click.IntRange(0, 23), default=7, show_default=True)
 @click.option("--time-zone", default="UTC", show_default=True, help="e.g. Europe/Paris.")

@@ -11,8 +11,10 @@ Picks rank the window's new papers for one subscriber with picks.model.rank_pick
 `paperfeed picks` and bench/picks_quality.py call too: a per-reader model learned from the
 library and 👍 (positives) and 👎 (negatives), with the subscriber's categories and keywords as
 priors; see docs/ranking.md ("Picks"). A 👎 lowers similar papers but never removes a slot: the
-picks refill to the subscriber's number of papers from the next best. Exclusions drop a paper
-whose title or abstract contains the term; papers sent before, ever, are never sent again.
+picks refill to the subscriber's number of papers from the next best. A followed author's new
+papers are always picked, first. Mutes (digest/topics.py: keywords in the title or abstract,
+authors, categories) drop a paper from every section; papers sent before, ever, are never sent
+again.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ import sqlalchemy as sa
 
 from paperfeed import catalog
 from paperfeed.digest import subscriptions
+from paperfeed.digest.topics import Mutes, followed_in
 from paperfeed.picks import loading as picks_loading
 from paperfeed.picks.model import Pick, Reader, rank_picks
 from paperfeed.picks.shelf import Shelf, ShelfPaper
@@ -168,13 +171,15 @@ def compose(
     liked = [pid for pid, v in votes.items() if v > 0]
     disliked = {pid for pid, v in votes.items() if v < 0}
     blocked = sent | disliked
-    for term in topics.get("exclude", []):
-        blocked |= edition.mentions(term.lower())
+    mutes = Mutes.of(topics)
+    for term in mutes.keywords:
+        blocked |= edition.mentions(term)
 
     def allowed(paper: dict) -> bool:
-        return paper["id"] not in blocked
+        return paper["id"] not in blocked and not mutes.hides_by_name(paper)
 
-    personal = bool(topics["categories"] or topics["keywords"] or saved or liked)
+    follows = topics["authors"]
+    personal = bool(topics["categories"] or topics["keywords"] or follows or saved or liked)
     count = subscriber.get("paper_count") or 10
     trending_room = count if not personal else max(1, math.ceil(count / 2))
     top = [p for p in edition.trending if allowed(p)][:trending_room]
@@ -189,6 +194,7 @@ def compose(
             disliked=tuple(disliked),
             categories=tuple(topics["categories"]),
             keywords=tuple(topics["keywords"]),
+            authors=tuple(follows),
         )
         shelf = edition.shelf(engine).extend(own, own_vectors)
         candidates = [p["id"] for p in edition.pool if allowed(p)]
@@ -197,7 +203,11 @@ def compose(
     # A pick "matches" when what the reader gave (not popularity) raised it the most.
     matches = [p for p in ranked[:count] if _is_match(p)]
     matched_top = {p.id: p for p in matches if p.id in chosen}
-    picks = [p for p in ranked if p.id not in chosen][:room]
+    # A followed author's new paper is always picked (first), whatever the model thinks of it.
+    by_followed = [p for p in ranked if followed_in(follows, pool_by_id[p.id]["authors"])]
+    first = {p.id for p in by_followed}
+    rest = [p for p in ranked if p.id not in first]
+    picks = [p for p in [*by_followed, *rest] if p.id not in chosen][:room]
     health = list(edition.health)
     if personal and not matches:
         health.append(f"Nothing new matched your topics ({_describe(topics, liked)}) this time.")
@@ -214,13 +224,16 @@ def compose(
     sections = []
     title = "Trending this week" if edition.frequency == "weekly" else "Trending today"
     if top:
-        papers = [entry(p, _trend_reason(p, matched_top.get(p["id"]))) for p in top]
+        papers = [entry(p, _trend_reason(p, matched_top.get(p["id"]), follows)) for p in top]
         sections.append({"title": title, "papers": papers})
     if picks:
         sections.append(
             {
                 "title": "Picked for you",
-                "papers": [entry(pool_by_id[p.id], p.why) for p in picks],
+                "papers": [
+                    entry(pool_by_id[p.id], _pick_reason(p, pool_by_id[p.id], follows))
+                    for p in picks
+                ],
             }
         )
     if newest:
@@ -266,6 +279,7 @@ def _text(paper: dict) -> str:
 
 def _describe(topics: dict, liked: list[str]) -> str:
     parts = list(topics["categories"]) + [f"“{k}”" for k in topics["keywords"]]
+    parts += list(topics.get("authors") or [])
     if topics.get("library"):
         parts.append("your library")
     if liked:
@@ -273,11 +287,26 @@ def _describe(topics: dict, liked: list[str]) -> str:
     return ", ".join(parts) or "none set"
 
 
-def _trend_reason(paper: dict, match: Pick | None = None) -> str:
-    """Why a paper trends, and the topic it matches when it does."""
+def _trend_reason(paper: dict, match: Pick | None = None, follows: list[str] = ()) -> str:
+    """Why a paper trends, and the author followed or topic matched when there is one."""
     why = (paper.get("trending") or {}).get("why") or []
     reason = " · ".join(why[:2]) if why else "Among the newest papers"
+    names = followed_in(follows, paper["authors"])
+    if names:
+        return f"{reason} · {_following(names)}"
     return f"{reason} · {_match_reason(match)}" if match else reason
+
+
+def _pick_reason(pick: Pick, paper: dict, follows: list[str]) -> str:
+    names = followed_in(follows, paper["authors"])
+    if not names:
+        return pick.why
+    others = [part for part in pick.why.split(" · ") if "whom you follow" not in part]
+    return " · ".join([_following(names), *others[:1]])
+
+
+def _following(names: list[str]) -> str:
+    return f"New from {', '.join(names[:2])}, whom you follow"
 
 
 def _match_reason(pick: Pick) -> str:

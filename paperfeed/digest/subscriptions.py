@@ -35,12 +35,29 @@ _CATEGORY = re.compile(r"^[A-Za-z][A-Za-z0-9.\-]{0,63}$")
 _ZONES = frozenset(available_timezones())
 
 DEFAULTS = {
-    "topics": {"categories": [], "keywords": [], "exclude": [], "library": False},
+    # `authors` are followed; `exclude*` are muted (keywords, authors, categories).
+    "topics": {
+        "categories": [],
+        "keywords": [],
+        "authors": [],
+        "exclude": [],
+        "exclude_authors": [],
+        "exclude_categories": [],
+        "library": False,
+    },
     "frequency": "daily",
     "send_hour": 7,
     "time_zone": "UTC",
     "paper_count": 10,
 }
+
+
+TOPIC_LISTS = tuple(k for k, v in DEFAULTS["topics"].items() if isinstance(v, list))
+
+
+def check_category(category: str) -> None:
+    if not _CATEGORY.match(category):
+        raise InvalidInput(f"{category[:40]!r} is not a category such as cs.CL or math.AG")
 
 
 @dataclass(frozen=True)
@@ -53,17 +70,13 @@ class Outbox:
 def preferences_from(form: dict) -> dict:
     """Checked preferences from a form or the CLI; unknown or missing fields take defaults.
 
-    `categories`, `keywords` and `exclude` are lists or comma/newline-separated text.
+    Each list (`categories`, `keywords`, `authors`, `exclude`, `exclude_authors`,
+    `exclude_categories`) is a list or comma/newline-separated text.
     """
-    topics = {
-        "categories": _terms(form.get("categories")),
-        "keywords": _terms(form.get("keywords")),
-        "exclude": _terms(form.get("exclude")),
-        "library": str(form.get("library", "")).lower() in ("1", "true", "on", "yes"),
-    }
-    for category in topics["categories"]:
-        if not _CATEGORY.match(category):
-            raise InvalidInput(f"{category[:40]!r} is not a category such as cs.CL or math.AG")
+    topics = {name: terms(form.get(name)) for name in TOPIC_LISTS}
+    topics["library"] = str(form.get("library", "")).lower() in ("1", "true", "on", "yes")
+    for category in [*topics["categories"], *topics["exclude_categories"]]:
+        check_category(category)
     frequency = form.get("frequency") or DEFAULTS["frequency"]
     if frequency not in FREQUENCIES:
         raise InvalidInput("frequency must be daily or weekly")
@@ -96,13 +109,13 @@ _DOTLESS_ARCHIVES = {
 def split_topics(raw: str) -> dict[str, list[str]]:
     """`cs.CL, diffusion, quant-ph` → categories [cs.CL, quant-ph], keywords [diffusion]."""
     found = {"categories": [], "keywords": []}
-    for term in _terms(raw):
+    for term in terms(raw):
         is_category = _ARXIV_CATEGORY.match(term) or term in _DOTLESS_ARCHIVES
         found["categories" if is_category else "keywords"].append(term)
     return found
 
 
-def _terms(raw: object) -> list[str]:
+def terms(raw: object) -> list[str]:
     if raw is None:
         return []
     items = raw if isinstance(raw, list | tuple) else re.split(r"[,\n]", str(raw))

@@ -137,8 +137,8 @@ def weigh(parts: dict[str, np.ndarray], weights: dict[str, float]) -> dict[str, 
 
 
 def followed(reader: Reader, paper) -> list[str]:  # noqa: ANN001 - a ShelfPaper
-    wanted = {_name(a) for a in reader.authors}
-    return [a for a in paper.authors if _name(a) in wanted]
+    wanted = {name_key(a) for a in reader.authors}
+    return [a for a in paper.authors if name_key(a) in wanted]
 
 
 def _learned(features, positives, negatives, background, rows, c: float) -> np.ndarray:  # noqa: ANN001
@@ -200,5 +200,6 @@ def _standardise(values: np.ndarray) -> np.ndarray:
     return (values - values.mean()) / spread
 
 
-def _name(author: str) -> str:
+def name_key(author: str) -> str:
+    """An author's name as compared: case and spacing do not matter."""
     return " ".join(author.lower().split())

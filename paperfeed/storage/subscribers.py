@@ -127,3 +127,21 @@ def votes(conn: sa.Connection, subscriber_id: int) -> dict[str, int]:
         .order_by(digest_feedback.c.voted_at.desc())
     )
     return dict(conn.execute(query).all())
+
+
+def vote_list(conn: sa.Connection, subscriber_id: int) -> list[dict]:
+    """Every vote, newest first: {paper_id, vote, voted_at}."""
+    query = (
+        sa.select(digest_feedback.c.paper_id, digest_feedback.c.vote, digest_feedback.c.voted_at)
+        .where(digest_feedback.c.subscriber_id == subscriber_id)
+        .order_by(digest_feedback.c.voted_at.desc(), digest_feedback.c.paper_id)
+    )
+    return [dict(row) for row in conn.execute(query).mappings()]
+
+
+def unvote(conn: sa.Connection, subscriber_id: int, paper_ids: Iterable[str] | None = None) -> int:
+    """Take back the votes on `paper_ids` (all votes when None); how many were taken back."""
+    query = sa.delete(digest_feedback).where(digest_feedback.c.subscriber_id == subscriber_id)
+    if paper_ids is not None:
+        query = query.where(digest_feedback.c.paper_id.in_(list(paper_ids)))
+    return conn.execute(query).rowcount

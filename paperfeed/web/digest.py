@@ -15,7 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
-from paperfeed.digest import subscriptions
+from paperfeed.digest import profile, subscriptions
 from paperfeed.errors import Forbidden, InvalidInput, NotFound
 from paperfeed.web.account import MAX_FORM_FIELD, _client
 from paperfeed.web.session import check_csrf, current_user, require_user
@@ -25,13 +25,19 @@ TIME_ZONES = sorted(available_timezones())
 FORM_FIELDS = (
     "categories",
     "keywords",
+    "authors",
     "exclude",
+    "exclude_authors",
+    "exclude_categories",
     "library",
     "frequency",
     "send_hour",
     "time_zone",
     "paper_count",
 )
+
+
+_LISTS = subscriptions.TOPIC_LISTS
 
 
 def _services(request: Request):  # noqa: ANN202
@@ -61,9 +67,7 @@ def _prefs_view(form: dict) -> dict:
     defaults = subscriptions.DEFAULTS
     return {
         "email": form.get("email", ""),
-        "categories": form.get("categories", ""),
-        "keywords": form.get("keywords", ""),
-        "exclude": form.get("exclude", ""),
+        **{name: form.get(name, "") for name in _LISTS},
         "library": form.get("library") in ("1", "on", "true"),
         "frequency": form.get("frequency") or defaults["frequency"],
         "send_hour": int(form.get("send_hour") or defaults["send_hour"])
@@ -78,9 +82,7 @@ def _subscriber_view(subscriber: dict) -> dict:
     topics = subscriber["topics"]
     return {
         "email": subscriber["email"],
-        "categories": ", ".join(topics.get("categories", [])),
-        "keywords": ", ".join(topics.get("keywords", [])),
-        "exclude": ", ".join(topics.get("exclude", [])),
+        **{name: ", ".join(topics.get(name, [])) for name in _LISTS},
         "library": bool(topics.get("library")),
         "frequency": subscriber["frequency"],
         "send_hour": subscriber["send_hour"],
@@ -142,15 +144,17 @@ async def confirm(request: Request) -> HTMLResponse:
     except (InvalidInput, NotFound) as exc:
         return _page(request, "subscribe_confirm.html", 400, problem=str(exc))
     token = await run_in_threadpool(subscriptions.manage_token, services.engine, found)
-    return _page(request, "subscription.html", **_manage_context(request, found, token))
+    return _page(request, "subscription.html", **await _manage_context(request, found, token))
 
 
-def _manage_context(request: Request, subscriber: dict, token: str, **extra) -> dict:  # noqa: ANN003
+async def _manage_context(request: Request, subscriber: dict, token: str, **extra) -> dict:  # noqa: ANN003
+    votes = await run_in_threadpool(profile.votes_of, _services(request).engine, subscriber["id"])
     return {
         "subscriber": subscriber,
         "prefs": _subscriber_view(subscriber),
         "token": token,
         "can_use_library": current_user(request) is not None,
+        "votes": votes,
         **extra,
     }
 
@@ -164,7 +168,7 @@ async def preferences_page(request: Request) -> HTMLResponse:
         )
     except (InvalidInput, NotFound) as exc:
         return _page(request, "subscription.html", 400, problem=str(exc))
-    return _page(request, "subscription.html", **_manage_context(request, found, token))
+    return _page(request, "subscription.html", **await _manage_context(request, found, token))
 
 
 async def update_preferences(request: Request) -> HTMLResponse:
@@ -179,6 +183,19 @@ async def update_preferences(request: Request) -> HTMLResponse:
                 subscriptions.unsubscribe, services.engine, token, services.clock()
             )
             note = "You are unsubscribed. No more digests will be sent."
+        elif action in ("undo_vote", "reset_votes"):
+            found = await run_in_threadpool(
+                subscriptions.manage, services.engine, token, services.clock()
+            )
+            if action == "undo_vote":
+                paper_id = form.get("paper_id", "")
+                await run_in_threadpool(
+                    profile.undo_votes, services.engine, found["id"], [paper_id]
+                )
+                note = "Vote taken back: your picks no longer learn from it."
+            else:
+                await run_in_threadpool(profile.reset_votes, services.engine, found["id"])
+                note = "All your votes are forgotten: your picks start afresh."
         elif action == "resubscribe":
             found = await run_in_threadpool(
                 subscriptions.resubscribe, services.engine, token, services.clock()
@@ -198,10 +215,12 @@ async def update_preferences(request: Request) -> HTMLResponse:
         found = await run_in_threadpool(
             subscriptions.manage, services.engine, token, services.clock()
         )
-        context = _manage_context(request, found, token, problem=str(exc))
+        context = await _manage_context(request, found, token, problem=str(exc))
         context["prefs"] = _prefs_view(form) | {"email": found["email"]}
         return _page(request, "subscription.html", 400, **context)
-    return _page(request, "subscription.html", **_manage_context(request, found, token, note=note))
+    return _page(
+        request, "subscription.html", **await _manage_context(request, found, token, note=note)
+    )
 
 
 async def unsubscribe_page(request: Request) -> HTMLResponse:

@@ -28,6 +28,12 @@ TOPICS = [
     ("2603.00008", "Quantum error correction codes", "quant-ph", "qubits"),
 ]
 
+# Most papers are by Ada Lovelace and Alan Turing; these are not (for follows and mutes).
+AUTHORS = {
+    "2603.00001": ["Ada Lovelace", "Edsger Dijkstra"],
+    "2603.00005": ["Grace Hopper"],
+}
+
 
 def day_papers() -> list[Paper]:
     return [
@@ -35,7 +41,7 @@ def day_papers() -> list[Paper]:
             id=pid,
             title=title,
             abstract=f"We study {about} with $O(n \\log n)$ methods. <script>alert(1)</script>",
-            authors=["Ada Lovelace", "Alan Turing"],
+            authors=AUTHORS.get(pid, ["Ada Lovelace", "Alan Turing"]),
             categories=[category],
             primary_category=category,
             published_at=NOON - timedelta(hours=6),

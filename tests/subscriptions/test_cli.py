@@ -47,7 +47,10 @@ def test_add_list_and_remove_subscribers(admin):
     assert rows["ada@example.org"]["topics"] == {
         "categories": ["cs.CL", "quant-ph"],
         "keywords": ["retrieval"],
+        "authors": [],
         "exclude": ["survey"],
+        "exclude_authors": [],
+        "exclude_categories": [],
         "library": False,
     }
     assert (rows["ada@example.org"]["frequency"], rows["ada@example.org"]["send_hour"]) == (
