@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import email
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from email import policy
 
 import httpx
@@ -19,6 +19,7 @@ import pytest
 
 from paperfeed.digest import subscriptions
 from paperfeed.storage import subscribers as store
+from tests.subscriptions.conftest import DAY, TOPICS
 from tests.support.browser import Watch
 from tests.support.live import LiveServer, cli_env, run_cli
 
@@ -69,10 +70,11 @@ def link_in(message, path: str) -> str:
     return re.search(r"(http://\S+" + re.escape(path) + r"\S+)", body).group(1)
 
 
-def digest_mail(site, address: str = ADDRESS):
+def digest_mail(site, address: str = ADDRESS, day: date | None = None):
     """The digest mail `address` would get, written by `paperfeed digest preview`."""
     out = site.home / "digest.eml"
-    made = run_cli("digest", "preview", address, "--out", str(out), env=site.env)
+    on_day = ["--date", day.isoformat()] if day else []
+    made = run_cli("digest", "preview", address, *on_day, "--out", str(out), env=site.env)
     assert made.returncode == 0, made.stderr
     return email.message_from_bytes(out.read_bytes(), policy=policy.default)
 
@@ -258,7 +260,10 @@ def test_subscribe_and_confirm_with_the_keyboard_alone(site, page):
         "email",
         "categories",
         "keywords",
+        "authors",
         "exclude",
+        "exclude_authors",
+        "exclude_categories",
         "frequency",
         "send_hour",
         "time_zone",
@@ -268,7 +273,17 @@ def test_subscribe_and_confirm_with_the_keyboard_alone(site, page):
 
     page.get_by_label("Email address").focus()
     page.keyboard.type(ADDRESS)
-    order = ["categories", "keywords", "exclude", "frequency", "send_hour", "time_zone"]
+    order = [
+        "categories",
+        "keywords",
+        "authors",
+        "exclude",
+        "exclude_authors",
+        "exclude_categories",
+        "frequency",
+        "send_hour",
+        "time_zone",
+    ]
     typed = {"categories": "cs.LG", "frequency": "w", "send_hour": "09", "time_zone": "Asia/Tokyo"}
     for name in order:
         page.keyboard.press("Tab")
@@ -300,3 +315,56 @@ def test_subscribe_and_confirm_with_the_keyboard_alone(site, page):
     assert subscriber(site)["status"] == "confirmed"
     preference_labels = labels_of_fields(page, "main form.stacked")
     assert all(preference_labels.values()), f"fields without a label: {preference_labels}"
+
+
+@sqlite_only
+def test_votes_are_seen_undone_and_reset_and_follows_and_mutes_change_the_digest(
+    site, page, day_of_papers
+):
+    add_confirmed(site, keywords="speech", paper_count="6")
+    body = digest_mail(site, day=DAY).get_body(("plain",)).get_content()
+    more = re.findall(r"👍 More like this: (http://\S+)", body)
+    less = re.findall(r"👎 Less like this: (http://\S+)", body)
+    for link, button in ((more[0], "👍 More like this"), (less[1], "👎 Less like this")):
+        page.goto(link)
+        page.get_by_role("button", name=button).click()
+        expect(page.get_by_role("status")).to_contain_text("Thanks: your next digests")
+    with site.engine.connect() as conn:
+        voted = store.votes(conn, subscriber(site)["id"])
+    assert sorted(voted.values()) == [-1, 1]
+    titles = {pid: title for pid, title, *_ in TOPICS}
+    liked = next(titles[pid] for pid, v in voted.items() if v > 0)
+    disliked = next(titles[pid] for pid, v in voted.items() if v < 0)
+
+    page.goto(link_in(digest_mail(site, day=DAY), "/subscription/"))
+    votes = page.get_by_role("region", name="Your votes")
+    expect(votes.get_by_role("listitem")).to_have_count(2)
+    expect(votes).to_contain_text(f"👍 liked {liked}")
+    expect(votes).to_contain_text(f"👎 disliked {disliked}")
+    votes.get_by_role("button", name=f"Undo your vote on {disliked}").click()
+    expect(page.get_by_role("status")).to_contain_text("Vote taken back")
+    expect(votes.get_by_role("listitem")).to_have_count(1)
+    with site.engine.connect() as conn:
+        assert list(store.votes(conn, subscriber(site)["id"]).values()) == [1]
+
+    page.get_by_label("Follow authors").fill("Grace Hopper")
+    page.get_by_label("Leave out papers by").fill("Edsger Dijkstra")
+    page.get_by_label("Leave out papers filed under").fill("q-bio")
+    page.get_by_role("button", name="Save preferences").click()
+    expect(page.get_by_role("status")).to_contain_text("Saved.")
+    topics = subscriber(site)["topics"]
+    assert topics["authors"] == ["Grace Hopper"]
+    assert (topics["exclude_authors"], topics["exclude_categories"]) == (
+        ["Edsger Dijkstra"],
+        ["q-bio"],
+    )
+    assert page.get_by_label("Leave out papers filed under").input_value() == "q-bio"
+    page.get_by_role("button", name="Forget all my votes").click()
+    expect(page.get_by_role("status")).to_contain_text("All your votes are forgotten")
+    expect(votes).to_contain_text("No votes yet")
+    with site.engine.connect() as conn:
+        assert store.votes(conn, subscriber(site)["id"]) == {}
+
+    after = digest_mail(site, day=DAY).get_body(("plain",)).get_content()
+    assert "New from Grace Hopper, whom you follow" in after
+    assert "Sparse attention" not in after and "Diffusion models for protein" not in after

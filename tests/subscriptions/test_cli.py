@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import email
 import json
+from datetime import UTC, datetime
 from email import policy
 
 import pytest
@@ -142,3 +143,43 @@ def test_picks_shows_what_a_subscribers_next_digest_would_pick_and_why(admin):
         assert conn.execute(sa.select(sa.func.count()).select_from(deliveries)).scalar() == 0
     unknown = admin("picks", "eve@example.org", "--date", str(DAY))
     assert unknown.returncode != 0 and "eve@example.org" in unknown.stderr + unknown.stdout
+
+
+def test_show_unvote_follow_and_mute_a_subscriber(admin):
+    """What the preferences page does, from the terminal: votes seen and taken back,
+    an author followed (and picked, said so), an archive muted."""
+    added = admin("subscribers", "add", "ada@example.org", "--keywords", "speech", "--confirmed")
+    assert added.returncode == 0, added.stderr
+    with admin.engine.begin() as conn:
+        ada = store.get_by_email(conn, "ada@example.org")
+        store.vote(conn, ada["id"], "2603.00003", -1, datetime(2026, 3, 3, 7, tzinfo=UTC))
+        store.vote(conn, ada["id"], "2603.00004", 1, datetime(2026, 3, 3, 8, tzinfo=UTC))
+
+    shown = admin("subscribers", "show", "ada@example.org")
+    assert shown.returncode == 0, shown.stderr
+    assert "👍 2603.00004  Graph neural networks for molecules" in shown.stdout
+    assert "👎 2603.00003  A survey of retrieval augmented generation" in shown.stdout
+
+    followed = admin("subscribers", "follow", "ada@example.org", "Grace Hopper")
+    assert followed.stdout.strip() == "ada@example.org follows: Grace Hopper"
+    muted = admin("subscribers", "mute", "ada@example.org", "quant-ph", "--as", "category")
+    assert muted.stdout.strip() == "ada@example.org muted categories: quant-ph"
+    refused = admin("subscribers", "mute", "ada@example.org", "no such!", "--as", "category")
+    assert refused.returncode != 0 and "is not a category" in refused.stderr
+    taken = admin("subscribers", "unvote", "ada@example.org", "2603.00003")
+    assert taken.stdout.strip() == "ada@example.org: 1 vote taken back"
+
+    data = json.loads(admin("subscribers", "show", "ada@example.org", "--json").stdout)
+    assert [(v["paper_id"], v["vote"]) for v in data["votes"]] == [("2603.00004", "up")]
+    topics = data["topics"]
+    assert (topics["authors"], topics["exclude_categories"]) == (["Grace Hopper"], ["quant-ph"])
+
+    picks = json.loads(admin("picks", "ada@example.org", "--date", str(DAY), "--json").stdout)
+    assert picks[0]["id"] == "2603.00005"
+    assert picks[0]["why"].startswith("New from Grace Hopper, whom you follow")
+    assert "2603.00008" not in [p["id"] for p in picks]  # quant-ph, muted
+
+    reset = admin("subscribers", "unvote", "ada@example.org", "--all")
+    assert reset.stdout.strip() == "ada@example.org: 1 vote taken back"
+    unknown = admin("subscribers", "show", "eve@example.org")
+    assert unknown.returncode != 0 and "eve@example.org is not a subscriber" in unknown.stderr
