@@ -1,5 +1,5 @@
 """What a subscriber taught their picks: see and undo 👍/👎 votes, reset them, follow authors and
-mute keywords, authors or categories.
+mute keywords, authors or categories; and their digest as a feed.
 
 One function per use case; the preferences page (after checking its signed link) and
 `paperfeed subscribers …` call the same ones with the subscriber's id. The learned profile is
@@ -9,10 +9,14 @@ taking every vote back.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import sqlalchemy as sa
 
+from paperfeed import catalog
 from paperfeed.accounts.addresses import normalize_email
-from paperfeed.digest import subscriptions
+from paperfeed.digest import links, subscriptions
+from paperfeed.digest.topics import Mutes
 from paperfeed.errors import InvalidInput, NotFound
 from paperfeed.storage import papers
 from paperfeed.storage import subscribers as store
@@ -94,3 +98,21 @@ def change_list(
         topics[key] = subscriptions.terms(current)  # the same limits as the form
         store.update(conn, subscriber_id, topics=topics)
         return topics
+
+
+FEED_SIZE = 50
+
+
+def digest_feed(engine: sa.Engine, token: str, now: datetime) -> tuple[dict, list[dict]]:
+    """(subscriber, papers) of a feed link: the papers their digests brought, newest edition
+    first, each with `reason` naming its edition. Today's mutes apply to past editions too."""
+    with writing(engine) as conn:
+        subscriber, _ = links.verify(conn, token, ("feed",), now)
+        history = store.sent_history(conn, subscriber["id"], FEED_SIZE)
+    mutes = Mutes.of(subscriber["topics"])
+    day_of = dict(history)
+    papers = catalog.get_papers(engine, list(day_of))
+    shown = [p for p in papers if not mutes.hides(p)]
+    for paper in shown:
+        paper["reason"] = f"In your digest of {day_of[paper['id']].isoformat()}"
+    return subscriber, shown

@@ -265,6 +265,12 @@ def manage_token(engine: sa.Engine, subscriber: dict) -> str:
         return links.sign(links.link_secret(conn), subscriber, "manage")
 
 
+def feed_token(engine: sa.Engine, subscriber: dict) -> str:
+    """The token of a subscriber's feed link (shown on the preferences page)."""
+    with writing(engine) as conn:
+        return links.sign(links.link_secret(conn), subscriber, "feed")
+
+
 def check_vote_link(engine: sa.Engine, token: str, now: datetime) -> tuple[bool, str]:
     """(is 👍, paper id) of a vote link, without recording it (the landing page)."""
     with writing(engine) as conn:

@@ -145,3 +145,14 @@ def unvote(conn: sa.Connection, subscriber_id: int, paper_ids: Iterable[str] | N
     if paper_ids is not None:
         query = query.where(digest_feedback.c.paper_id.in_(list(paper_ids)))
     return conn.execute(query).rowcount
+
+
+def sent_history(conn: sa.Connection, subscriber_id: int, limit: int) -> list[tuple[str, date]]:
+    """(paper id, edition day) of the papers sent to a subscriber, newest edition first."""
+    query = (
+        sa.select(sent_papers.c.paper_id, sent_papers.c.edition_day)
+        .where(sent_papers.c.subscriber_id == subscriber_id)
+        .order_by(sent_papers.c.edition_day.desc(), sent_papers.c.paper_id)
+        .limit(limit)
+    )
+    return [(row[0], row[1]) for row in conn.execute(query)]

@@ -87,6 +87,7 @@ def create_app(services: Services) -> Starlette:
         Route("/subscription/{token}", digest.update_preferences, methods=["POST"]),
         Route("/unsubscribe/{token}", digest.unsubscribe_page, name="unsubscribe"),
         Route("/unsubscribe/{token}", digest.unsubscribe, methods=["POST"]),
+        Route("/digest/feed/{token}", digest.digest_feed, name="digest_feed"),
         Route("/digest/vote/{token}", digest.vote_page, name="digest_vote"),
         Route("/digest/vote/{token}", digest.vote, methods=["POST"]),
         Route("/admin/digest", digest.preview_page, name="digest_preview"),

@@ -17,6 +17,7 @@ from starlette.responses import HTMLResponse, Response
 
 from paperfeed.digest import profile, subscriptions
 from paperfeed.errors import Forbidden, InvalidInput, NotFound
+from paperfeed.web import feeds
 from paperfeed.web.account import MAX_FORM_FIELD, _client
 from paperfeed.web.session import check_csrf, current_user, require_user
 from paperfeed.web.templates import render
@@ -148,13 +149,16 @@ async def confirm(request: Request) -> HTMLResponse:
 
 
 async def _manage_context(request: Request, subscriber: dict, token: str, **extra) -> dict:  # noqa: ANN003
-    votes = await run_in_threadpool(profile.votes_of, _services(request).engine, subscriber["id"])
+    engine = _services(request).engine
+    votes = await run_in_threadpool(profile.votes_of, engine, subscriber["id"])
+    feed = await run_in_threadpool(subscriptions.feed_token, engine, subscriber)
     return {
         "subscriber": subscriber,
         "prefs": _subscriber_view(subscriber),
         "token": token,
         "can_use_library": current_user(request) is not None,
         "votes": votes,
+        "feed_url": f"{str(request.base_url).rstrip('/')}/digest/feed/{feed}",
         **extra,
     }
 
@@ -275,6 +279,19 @@ async def vote(request: Request) -> HTMLResponse:
     except (InvalidInput, NotFound) as exc:
         return _page(request, "vote.html", 400, problem=str(exc))
     return _page(request, "vote.html", done=True, up=value > 0, paper_id=paper_id)
+
+
+async def digest_feed(request: Request) -> Response:
+    """GET /digest/feed/TOKEN: the papers of a subscriber's digests as Atom, mutes applied."""
+    services = _services(request)
+    try:
+        subscriber, papers = await run_in_threadpool(
+            profile.digest_feed, services.engine, request.path_params["token"], services.clock()
+        )
+    except (InvalidInput, NotFound) as exc:
+        return Response(str(exc), status_code=400, media_type="text/plain; charset=utf-8")
+    title = f"paperfeed digest for {subscriber['email']}"
+    return feeds.feed_response(request, "atom", title, "/", papers, private=True)
 
 
 async def preview_page(request: Request) -> Response:

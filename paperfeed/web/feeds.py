@@ -46,7 +46,7 @@ def _entry_times(paper: dict) -> tuple[datetime, datetime]:
 
 
 def _summary(paper: dict) -> str:
-    why = paper.get("trending", {}).get("why") or []
+    why = [paper["reason"]] if paper.get("reason") else paper.get("trending", {}).get("why") or []
     lead = ("Why it is here: " + "; ".join(why) + "\n\n") if why else ""
     return lead + (paper.get("abstract") or "")
 
@@ -113,12 +113,14 @@ def feed_response(  # noqa: ANN201
     papers: list[dict],
     *,
     version: str | None = None,
+    private: bool = False,
 ):
     """The feed as a response, or 304 when the reader already has this version.
 
     `version` names the data the papers come from (a trending list's as_of): the body built for
     one version and URL is reused for FEED_TTL_S instead of being built again (4 ms for 50
-    papers). Feeds carry nothing about the visitor, so any reader may get the same body.
+    papers). Feeds carry nothing about the visitor, so any reader may get the same body; a
+    `private` one (a subscriber's own) is kept out of shared caches.
     """
     base = str(request.base_url).rstrip("/")
     query = f"?{request.url.query}" if request.url.query else ""
@@ -133,7 +135,7 @@ def feed_response(  # noqa: ANN201
     headers = {
         "ETag": etag,
         "Last-Modified": format_datetime(newest.astimezone(UTC), usegmt=True),
-        "Cache-Control": "public, max-age=300",
+        "Cache-Control": f"{'private' if private else 'public'}, max-age=300",
     }
     if _not_modified(request, etag, newest):
         return Response(status_code=304, headers=headers)

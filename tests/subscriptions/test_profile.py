@@ -5,14 +5,17 @@ same day before and after a change."""
 
 from __future__ import annotations
 
+import feedparser
+import httpx
 import pytest
 
-from paperfeed.digest import profile
+from paperfeed.digest import profile, subscriptions
 from paperfeed.digest.send import preview, send_edition
 from paperfeed.errors import InvalidInput, NotFound
 from paperfeed.storage import subscribers as store
 from tests.subscriptions.conftest import DAY, SEND_AT, add_subscriber
 from tests.subscriptions.test_send import received
+from tests.support.live import LiveServer, cli_env
 
 
 def sections(digest: dict) -> dict[str, list[tuple[str, str]]]:
@@ -112,3 +115,41 @@ def test_lists_change_one_term_at_a_time_and_refuse_bad_ones(day_of_papers):
         profile.find(services.engine, "nobody@example.org")
     with services.engine.connect() as conn:
         assert store.get(conn, subscriber["id"])["topics"]["authors"] == ["Grace Hopper"]
+
+
+def test_the_digest_feed_lists_what_was_sent_and_honours_todays_mutes(
+    day_of_papers, smtp_server, sender_for, tmp_path
+):
+    services = day_of_papers
+    ada = add_subscriber(services, "ada@example.org", keywords="speech", paper_count="5")
+    send_edition(services.engine, sender_for(), DAY)
+    with services.engine.connect() as conn:
+        sent = store.sent_paper_ids(conn, ada["id"])
+    feed_token = subscriptions.feed_token(services.engine, ada)
+    manage_token = subscriptions.manage_token(services.engine, ada)
+    server = LiveServer(cli_env(tmp_path, services.settings.database_url)).wait_ready()
+    try:
+        answer = httpx.get(f"{server.url}/digest/feed/{feed_token}", timeout=30)
+        assert answer.status_code == 200
+        assert answer.headers["content-type"].startswith("application/atom+xml")
+        assert answer.headers["cache-control"].startswith("private")
+        feed = feedparser.parse(answer.content)
+        assert not feed.bozo and feed.feed.title == "paperfeed digest for ada@example.org"
+        shown = {entry.link.rsplit("/papers/", 1)[1] for entry in feed.entries}
+        assert shown == sent and len(shown) == 5
+        assert all(f"Why it is here: In your digest of {DAY}" in e.summary for e in feed.entries)
+
+        # Muting Grace Hopper later takes her paper out of the feed too.
+        assert "2603.00005" in shown
+        profile.change_list(services.engine, ada["id"], "muted author", "Grace Hopper")
+        again = feedparser.parse(httpx.get(f"{server.url}/digest/feed/{feed_token}").content)
+        assert {e.link.rsplit("/papers/", 1)[1] for e in again.entries} == sent - {"2603.00005"}
+
+        # A feed link cannot manage the subscription, nor a manage link read the feed.
+        assert httpx.get(f"{server.url}/subscription/{feed_token}").status_code == 400
+        assert httpx.get(f"{server.url}/digest/feed/{manage_token}").status_code == 400
+        assert httpx.get(f"{server.url}/digest/feed/{feed_token}x").status_code == 400
+        page = httpx.get(f"{server.url}/subscription/{manage_token}").text
+        assert f"/digest/feed/{feed_token}" in page
+    finally:
+        server.stop()
