@@ -270,7 +270,7 @@ async def vote(request: Request) -> HTMLResponse:
     check_csrf(request, form)
     services = _services(request)
     try:
-        _, paper_id, value = await run_in_threadpool(
+        subscriber, paper_id, value = await run_in_threadpool(
             subscriptions.record_vote,
             services.engine,
             request.path_params["token"],
@@ -278,7 +278,10 @@ async def vote(request: Request) -> HTMLResponse:
         )
     except (InvalidInput, NotFound) as exc:
         return _page(request, "vote.html", 400, problem=str(exc))
-    return _page(request, "vote.html", done=True, up=value > 0, paper_id=paper_id)
+    manage = await run_in_threadpool(subscriptions.manage_token, services.engine, subscriber)
+    return _page(
+        request, "vote.html", done=True, up=value > 0, paper_id=paper_id, manage_token=manage
+    )
 
 
 async def digest_feed(request: Request) -> Response:
