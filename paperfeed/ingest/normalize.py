@@ -27,13 +27,24 @@ _HTML_TAG_NAMES = (
     "a|abbr|b|big|blockquote|br|center|code|div|em|font|h[1-6]|hr|i|img|li|ol|p|pre|s|small|"
     "span|strike|strong|sub|sup|table|td|th|tr|tt|u|ul|math|mi|mo|mn|msup|msub|mrow|iframe|object"
 )
-_SCRIPT = re.compile(r"<(script|style)\b[^>]{0,1000}>.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
+_SCRIPT_OPEN = re.compile(r"<(script|style)\b[^<>]{0,1000}>", re.IGNORECASE)
+_SCRIPT_CLOSE = {
+    name: re.compile(rf"</{name}\s{{0,100}}>", re.IGNORECASE) for name in ("script", "style")
+}
 _TAG = re.compile(
     rf"</?(?:{_HTML_TAG_NAMES}|script|style)(?=[\s/>])[^<>]{{0,1000}}>", re.IGNORECASE
 )
 _BLOCK_TAG = re.compile(r"</?(?:br|p|div|li|tr|h[1-6]|hr|blockquote)\b", re.IGNORECASE)
 _SPACE = re.compile(r"\s+")
-_CONTROL = dict.fromkeys(c for c in range(32) if c not in (9, 10, 13))
+# Control characters, and the bidirectional overrides and isolates that can make a title
+# display as something else (U+202A–U+202E, U+2066–U+2069).
+_CONTROL = dict.fromkeys(
+    [
+        *(c for c in range(32) if c not in (9, 10, 13)),
+        *range(0x202A, 0x202F),
+        *range(0x2066, 0x206A),
+    ]
+)
 
 
 def parse_arxiv_id(raw: str) -> tuple[str, int | None]:
@@ -70,11 +81,38 @@ def clean_text(raw: str | None) -> str:
         return ""
     text = raw.translate(_CONTROL)
     if "<" in text:
-        text = _SCRIPT.sub(" ", text)
+        text = _drop_scripts(text)
         text = _TAG.sub(lambda m: " " if _BLOCK_TAG.match(m.group()) else "", text)
     if "&" in text:
         text = html.unescape(text)
     return _SPACE.sub(" ", text).strip()
+
+
+def _drop_scripts(text: str) -> str:
+    """Remove each <script>…</script> and <style>…</style> with what is inside, in linear time.
+
+    An opening tag with no closing one is left to the tag pass (only the tag goes). Once a
+    closing tag is known to be missing after some point, later openings do not search again:
+    that is what keeps thousands of unclosed <script> tags linear (a lazy regex rescans to the
+    end for each).
+    """
+    kept: list[str] = []
+    done = 0
+    no_close_after: dict[str, int] = {}  # name -> a position after which it never closes
+    for opening in _SCRIPT_OPEN.finditer(text):
+        if opening.start() < done:
+            continue  # inside an element already removed
+        name = opening.group(1).lower()
+        if opening.end() >= no_close_after.get(name, len(text) + 1):
+            continue
+        closing = _SCRIPT_CLOSE[name].search(text, opening.end())
+        if closing is None:
+            no_close_after[name] = opening.end()
+            continue
+        kept += [text[done : opening.start()], " "]
+        done = closing.end()
+    kept.append(text[done:])
+    return "".join(kept)
 
 
 def clean_abstract(raw: str | None) -> str:
