@@ -15,6 +15,7 @@ from paperfeed.errors import InvalidInput, NotFound
 from paperfeed.storage import library as store
 from paperfeed.storage import papers
 from paperfeed.storage.db import writing
+from paperfeed.storage.tables import is_row_id
 
 MAX_COLLECTION_NAME = 200
 MAX_COLLECTIONS = 500
@@ -80,6 +81,8 @@ def create_collection(engine: sa.Engine, user_id: int, raw_name: str | None, now
 
 
 def delete_collection(engine: sa.Engine, user_id: int, collection_id: int) -> None:
+    if not is_row_id(collection_id):
+        raise NotFound("no such collection in your library")
     with writing(engine) as conn:
         if not store.delete_collection(conn, user_id, collection_id):
             raise NotFound("no such collection in your library")
@@ -89,6 +92,8 @@ def file_paper(
     engine: sa.Engine, user_id: int, collection_id: int, raw_id: str, on: bool, now: datetime
 ) -> None:
     """Put a paper into one of this person's collections (saving it too), or take it out."""
+    if not is_row_id(collection_id):
+        raise NotFound("no such collection in your library")
     with writing(engine) as conn:
         if not store.owns_collection(conn, user_id, collection_id):
             raise NotFound("no such collection in your library")

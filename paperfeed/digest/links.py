@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from paperfeed.errors import InvalidInput
 from paperfeed.storage import engagement
 from paperfeed.storage import subscribers as store
+from paperfeed.storage.tables import is_row_id
 
 CONFIRM_SECONDS = 72 * 3600
 SECRET_NAME = "digest-links"
@@ -59,10 +60,12 @@ def verify(conn: sa.Connection, token: str, purposes: tuple[str, ...], now: date
         raise problem
     try:
         subscriber_id, purpose, expires = json.loads(_unb64(payload))
-        subscriber_id, expires = int(subscriber_id), int(expires)
-    except (ValueError, TypeError):
+        expires = int(expires)
+    except (ValueError, TypeError, OverflowError):  # 1e400 is a float that no int can hold
         raise problem from None
     if not isinstance(purpose, str) or not purpose.startswith(purposes):
+        raise problem
+    if not is_row_id(subscriber_id):  # 2**63 would make the database raise, not miss
         raise problem
     subscriber = store.get(conn, subscriber_id)
     if subscriber is None:

@@ -10,6 +10,16 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 
 
+# Row ids are 32-bit on PostgreSQL (SERIAL) and SQLite refuses integers past 64 bits: a number
+# outside this range names no row, and handing it to either database is an error, not a miss.
+MAX_ROW_ID = 2**31 - 1
+
+
+def is_row_id(value: object) -> bool:
+    """Whether `value` is an int that could be a row id (1 to MAX_ROW_ID)."""
+    return type(value) is int and 1 <= value <= MAX_ROW_ID
+
+
 def as_utc(value: datetime) -> datetime:
     """An aware UTC datetime; a naive one is taken to be UTC already."""
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
