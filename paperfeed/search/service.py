@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import sqlalchemy as sa
 
-from paperfeed.errors import InvalidInput, ModelUnavailable
+from paperfeed.errors import InvalidInput, ModelUnavailable, NotFound
 from paperfeed.search.embedder import Embedder, resolve_model_path
 from paperfeed.search.fusion import Fused, keyword_weight, normalised_fusion, reciprocal_rank_fusion
 from paperfeed.search.keyword import STOPWORDS, Filters, KeywordIndex
@@ -432,7 +432,7 @@ class SearchService:
                 stored = get_stored(conn, seeds)
             unknown = [pid for pid in seeds if pid not in stored]
             if unknown:
-                raise InvalidInput(f"no paper with id {', '.join(unknown)}")
+                raise NotFound(f"no paper with id {', '.join(unknown)}")
         exclude = set(seeds)
         lists: dict[str, list[str]] = {}
         problem = None

@@ -94,10 +94,11 @@ def create_app(services: Services) -> Starlette:
         Route("/healthz", pages.health_check, name="healthz"),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ]
+    https = services is not None and services.settings.public_url.startswith("https://")
     app = Starlette(
         routes=routes,
         exception_handlers=EXCEPTION_HANDLERS,
-        middleware=[Middleware(SecurityHeaders), Middleware(Visitors)],
+        middleware=[Middleware(SecurityHeaders, https=https), Middleware(Visitors)],
     )
     app.state.services = services
     return app

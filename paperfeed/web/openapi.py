@@ -196,8 +196,7 @@ OPERATIONS: dict[tuple[str, str], dict] = {
         "operationId": "similar_api",
         "summary": "Papers like one paper, a reading list, or a pasted text",
         "description": "Give id (repeatable) or text, not both and not neither (400). An id "
-        "that is not an arXiv id is 404; an arXiv id not stored here is 400. The seeds "
-        "themselves are never in the results.",
+        "not stored here is 404. The seeds themselves are never in the results.",
         "tags": ["search"],
         "parameters": [
             _query("id", STRINGS | {"maxItems": MAX_SEEDS}, "A paper id; repeat for a list."),

@@ -1,7 +1,10 @@
 """Security headers on every response: a strict Content-Security-Policy and friends.
 
 No inline script or style anywhere, so the policy allows only this origin's files; paper text
-that slips markup past escaping still cannot run or load anything.
+that slips markup past escaping still cannot run or load anything. When the site is served over
+https (`public_url`), browsers are told to keep to it (HSTS). Pages reached by a secret link
+(sign-in, confirm, preferences, unsubscribe, vote) are never stored by a browser or a proxy,
+so the back button or a shared cache cannot show them to the next person.
 """
 
 from __future__ import annotations
@@ -19,11 +22,21 @@ HEADERS = [
     (b"referrer-policy", b"same-origin"),
     (b"x-frame-options", b"DENY"),
 ]
+HSTS = (b"strict-transport-security", b"max-age=31536000; includeSubDomains")
+NO_STORE = (b"cache-control", b"no-store")
+SECRET_LINK_PATHS = (
+    "/sign-in/confirm",
+    "/subscribe/confirm/",
+    "/subscription/",
+    "/unsubscribe/",
+    "/digest/vote/",
+)
 
 
 class SecurityHeaders:
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, *, https: bool = False) -> None:
         self.app = app
+        self.https = https
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -37,7 +50,12 @@ class SecurityHeaders:
                 if any(name == b"content-security-policy" for name, _ in headers):
                     extra = [h for h in HEADERS if h[0] != b"content-security-policy"]
                 else:
-                    extra = HEADERS
+                    extra = list(HEADERS)
+                if self.https:
+                    extra.append(HSTS)
+                secret = scope["path"].startswith(SECRET_LINK_PATHS)
+                if secret and not any(name == b"cache-control" for name, _ in headers):
+                    extra.append(NO_STORE)
                 message["headers"] = headers + extra
             await send(message)
 

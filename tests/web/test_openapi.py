@@ -31,7 +31,6 @@ RULES_ACROSS_PARAMETERS = re.compile(
     "|must be before --until"  # search: since after until
     "|offset must be between"  # search: (page - 1) x limit past 10,000
     "|give paper ids or a text"  # similar: ids xor text
-    "|no paper with id"  # similar: an arXiv id not stored here
 )
 SAMPLE_PATH_VALUES = {"paper_id": "2104.12255", "category": "cs.CL"}
 

@@ -101,7 +101,7 @@ def test_similar_api_for_papers_and_for_text(live):
     text = get(live, "/api/similar", text="Long-form factuality in large language models").json()
     assert text["results"][0]["id"] == "2403.18802"
     unknown = get(live, "/api/similar", id="1234.56789")
-    assert unknown.status_code == 400 and "1234.56789" in unknown.json()["error"]
+    assert unknown.status_code == 404 and "1234.56789" in unknown.json()["error"]
     neither = get(live, "/api/similar")
     assert neither.status_code == 400
 
