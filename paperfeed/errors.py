@@ -17,6 +17,10 @@ class InvalidInput(PaperfeedError):
     """A user's argument, query or file is unusable as given."""
 
 
+class TooLarge(InvalidInput):
+    """A request or upload is bigger than the limit for it."""
+
+
 class NotSignedIn(PaperfeedError):
     """The action needs a signed-in person and there is none."""
 

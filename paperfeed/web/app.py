@@ -26,6 +26,7 @@ from paperfeed.web import (
     trending,
 )
 from paperfeed.web.errors import EXCEPTION_HANDLERS
+from paperfeed.web.limits import BodyLimit
 from paperfeed.web.security import SecurityHeaders
 from paperfeed.web.session import Visitors
 
@@ -98,7 +99,11 @@ def create_app(services: Services) -> Starlette:
     app = Starlette(
         routes=routes,
         exception_handlers=EXCEPTION_HANDLERS,
-        middleware=[Middleware(SecurityHeaders, https=https), Middleware(Visitors)],
+        middleware=[
+            Middleware(SecurityHeaders, https=https),
+            Middleware(BodyLimit),
+            Middleware(Visitors),
+        ],
     )
     app.state.services = services
     return app

@@ -17,13 +17,15 @@ from paperfeed.errors import (
     NotFound,
     NotSignedIn,
     PaperfeedError,
+    TooLarge,
     TooManyRequests,
 )
 from paperfeed.web.templates import render
 
 log = logging.getLogger(__name__)
 
-STATUS_BY_ERROR = {
+STATUS_BY_ERROR = {  # the first class that matches wins: subclasses first
+    TooLarge: 413,
     NotFound: 404,
     InvalidInput: 400,
     NotSignedIn: 401,
@@ -50,7 +52,9 @@ async def paperfeed_error(request: Request, exc: Exception) -> Response:
     if status == 500:
         log.error("request failed path=%s error=%s", request.url.path, exc)
         return error_response(request, 503, "the service is unavailable: " + str(exc))
-    return error_response(request, status, str(exc))
+    # Closing the connection is what stops a client from sending the rest of a body too large.
+    headers = {"connection": "close"} if status == 413 else None
+    return error_response(request, status, str(exc), headers)
 
 
 async def http_error(request: Request, exc: Exception) -> Response:
