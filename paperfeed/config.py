@@ -250,6 +250,14 @@ SETTINGS: tuple[Setting, ...] = (
         "PEM file of the RSA private key that signs outgoing mail (DKIM).",
     ),
     Setting(
+        "mail_hourly_limit",
+        int,
+        100,
+        "Most sign-in and confirmation mails visitors can trigger per hour, all together (a "
+        "cap against a botnet filling strangers' inboxes); past it they get 429 and Retry-After.",
+        _positive,
+    ),
+    Setting(
         "admin_emails",
         str,
         "",

@@ -4,6 +4,10 @@ Every message is safe to show a user as it is. Domain code raises these and know
 HTTP or exit codes; the CLI and the web map them once each.
 """
 
+from __future__ import annotations
+
+import math
+
 
 class PaperfeedError(Exception):
     """Base of every error paperfeed raises on purpose."""
@@ -30,7 +34,18 @@ class Forbidden(PaperfeedError):
 
 
 class TooManyRequests(PaperfeedError):
-    """A rate limit was reached; trying again later works."""
+    """A rate limit was reached; trying again later (after `retry_after` seconds) works."""
+
+    def __init__(self, message: str, retry_after: int | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+    @classmethod
+    def waiting(cls, what: str, seconds: int) -> TooManyRequests:
+        """'too many …; try again in 4 minutes', with the seconds for Retry-After."""
+        minutes = math.ceil(seconds / 60)
+        when = f"{seconds} seconds" if seconds < 60 else f"{minutes} minute{'s' * (minutes > 1)}"
+        return cls(f"{what}; try again in {when}", seconds)
 
 
 class BadRecord(PaperfeedError):

@@ -43,6 +43,7 @@ class Mailer:
     backend: MailBackend
     sender: str  # "paperfeed <paperfeed@example.org>"
     public_url: str  # links in mail point here, never at a request's Host header
+    hourly_limits: rate_limits.Limits = ()  # mail to any address, all clients together
 
 
 def request_link(
@@ -59,12 +60,16 @@ def request_link(
     gets the same silence as any other, so the answer reveals nothing about it."""
     email = normalize_email(raw_email)
     with writing(engine) as conn:
-        if rate_limits.over_limits(
+        wait = rate_limits.retry_after(
             conn, "sign-in client " + hash_secret(client), CLIENT_LIMITS, now
-        ):
-            raise TooManyRequests(
-                "too many sign-in requests from your network; try again in a few minutes"
-            )
+        )
+        if wait:
+            raise TooManyRequests.waiting("too many sign-in requests from your network", wait)
+        wait = rate_limits.retry_after(
+            conn, rate_limits.MAIL_TO_ADDRESSES, mailer.hourly_limits, now
+        )
+        if wait:
+            raise TooManyRequests.waiting("too many sign-in requests right now", wait)
         if rate_limits.over_limits(
             conn, "sign-in address " + hash_secret(email), ADDRESS_LIMITS, now
         ):

@@ -65,6 +65,7 @@ class Outbox:
     backend: MailBackend
     sender: str
     public_url: str
+    hourly_limits: rate_limits.Limits = ()  # mail to any address, all clients together
 
 
 def preferences_from(form: dict) -> dict:
@@ -158,10 +159,16 @@ def subscribe(
     email = normalize_email(raw_email)
     message = None
     with writing(engine) as conn:
-        if rate_limits.over_limits(
+        wait = rate_limits.retry_after(
             conn, "subscribe client " + hash_secret(client), CLIENT_LIMITS, now
-        ):
-            raise TooManyRequests("too many requests from your network; try again later")
+        )
+        if wait:
+            raise TooManyRequests.waiting("too many requests from your network", wait)
+        wait = rate_limits.retry_after(
+            conn, rate_limits.MAIL_TO_ADDRESSES, outbox.hourly_limits, now
+        )
+        if wait:
+            raise TooManyRequests.waiting("too many people are subscribing right now", wait)
         found = store.get_by_email(conn, email)
         if found is not None and found["suppressed_at"] is not None:
             return  # mail to it bounced: nothing more goes there

@@ -9,7 +9,6 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
-
 # Row ids are 32-bit on PostgreSQL (SERIAL) and SQLite refuses integers past 64 bits: a number
 # outside this range names no row, and handing it to either database is an error, not a miss.
 MAX_ROW_ID = 2**31 - 1

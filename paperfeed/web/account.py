@@ -6,6 +6,8 @@ consumed by a scanner would never sign its owner in. The confirming POST does.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
@@ -38,6 +40,7 @@ def _mailer(request: Request) -> signin.Mailer:
         backend=request.app.state.services.mail_backend(),
         sender=settings.mail_from,
         public_url=settings.public_url,
+        hourly_limits=((timedelta(hours=1), settings.mail_hourly_limit),),
     )
 
 

@@ -51,6 +51,7 @@ def _outbox(request: Request) -> subscriptions.Outbox:
         backend=services.mail_backend(),
         sender=services.settings.mail_from,
         public_url=services.settings.public_url,
+        hourly_limits=((timedelta(hours=1), services.settings.mail_hourly_limit),),
     )
 
 

@@ -53,8 +53,10 @@ async def paperfeed_error(request: Request, exc: Exception) -> Response:
         log.error("request failed path=%s error=%s", request.url.path, exc)
         return error_response(request, 503, "the service is unavailable: " + str(exc))
     # Closing the connection is what stops a client from sending the rest of a body too large.
-    headers = {"connection": "close"} if status == 413 else None
-    return error_response(request, status, str(exc), headers)
+    headers = {"connection": "close"} if status == 413 else {}
+    if isinstance(exc, TooManyRequests) and exc.retry_after:
+        headers["retry-after"] = str(exc.retry_after)
+    return error_response(request, status, str(exc), headers or None)
 
 
 async def http_error(request: Request, exc: Exception) -> Response:
