@@ -6,13 +6,15 @@ kind's weight, halved for every half-life between when it happened and `now`:
 
     score = Σ weight(kind) × amount × 0.5 ^ ((now − at) / half_life)     for window-start < at ≤ now
 
-So a paper trends while people engage with it, whatever its age, and sinks as they stop. The
-parts (per source and kind: gained in the window, points) are what "why it is here" shows.
+So a paper trends while people engage with it, whatever its age, and sinks as they stop. A
+kind's points for one paper are capped by MAX_POINTS (views: one upvote's worth). The parts
+(per source and kind: gained in the window, points) are what "why it is here" shows.
 docs/trending.md gives the weights and the reasons for them.
 """
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -35,6 +37,10 @@ WEIGHTS: dict[str, float] = {
     "github_stars": 0.05,
     "views": 0.05,
 }
+
+# The most points a kind can give one paper in a window. Views are the one kind anyone can make
+# without an account; capped, a flood of them (from many addresses) is worth one upvote at most.
+MAX_POINTS: dict[str, float] = {"views": 1.0}
 
 # How each kind reads in "why it is here" (singular, plural).
 KIND_NAMES: dict[str, tuple[str, str]] = {
@@ -131,7 +137,8 @@ def score_increments(
         part.gained += inc.amount
         part.points += weight * inc.amount * decay
     trends: dict[str, Trend] = {}
-    for (paper_id, _, _), part in parts.items():
+    for (paper_id, _, kind), part in parts.items():
+        part.points = min(part.points, MAX_POINTS.get(kind, math.inf))
         trend = trends.setdefault(paper_id, Trend(paper_id))
         trend.parts.append(part)
         trend.score += part.points

@@ -1,8 +1,12 @@
 """Counting paper views for trending: one per visitor per paper per day, known bots ignored.
 
-A visitor is a keyed hash of the client's address, user agent and the day: enough to count a
-person once a day, never enough to recognise them (the key is random and per instance; the
-address is not stored).
+A visitor is a keyed hash of the client's network, one of AGENTS_PER_ADDRESS slots its user
+agent falls in, and the day: enough to count a person once a day, never enough to recognise
+them (the key is random and per instance; the address is not stored). A client cannot mint
+visitors by changing its User-Agent: one address (one IPv6 /64) counts at most
+AGENTS_PER_ADDRESS views of a paper a day, whatever the agents (people behind one office NAT
+share that). Views also weigh little and their points are capped (trending/score.py), and an
+address that views papers faster than a person reads is logged as a burst.
 
 Two ways in:
 - `count_view` stores one view now and says whether it counted (tests, scripts);
@@ -20,6 +24,7 @@ from __future__ import annotations
 
 import atexit
 import hashlib
+import ipaddress
 import logging
 import re
 import threading
@@ -40,6 +45,8 @@ KNOWN_BOTS = re.compile(
     r"curl|wget|python|httpx|go-http-client|java/|libwww|headless|phantomjs|lighthouse",
     re.IGNORECASE,
 )
+AGENTS_PER_ADDRESS = 3
+BURST_VIEWS_PER_MINUTE = 60  # paper pages from one address in a minute: nobody reads that fast
 FLUSH_S = 1.0
 MAX_QUEUED = 100_000  # views waiting while the database cannot take them; more are dropped
 # Per database: "paper_id visitor" of the views this process stored or found stored. Visitor
@@ -66,8 +73,60 @@ def _secret(engine: sa.Engine) -> str:
 
 
 def visitor_id(secret: str, address: str, user_agent: str, now: datetime) -> str:
-    text = f"{address}\n{user_agent}\n{now.date().isoformat()}"
+    slot = hashlib.blake2b(user_agent.encode(), digest_size=4).digest()[0] % AGENTS_PER_ADDRESS
+    text = f"{network_of(address)}\n{slot}\n{now.date().isoformat()}"
     return hashlib.blake2b(text.encode(), key=secret.encode()[:64], digest_size=16).hexdigest()
+
+
+def network_of(address: str) -> str:
+    """The client's address, or its /64 for IPv6 (one subscriber line holds a whole /64)."""
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(parsed, ipaddress.IPv6Address):
+        if parsed.ipv4_mapped is not None:
+            return str(parsed.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{parsed}/64", strict=False))
+    return str(parsed)
+
+
+class _Bursts:
+    """Paper views per address in the current minute; an address past the line is logged once
+    an hour (by a hash, not the address)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._minute = -1
+        self._counts: dict[str, int] = {}
+        self._logged: dict[str, float] = {}
+
+    def note(self, address: str, now: datetime) -> None:
+        minute = int(now.timestamp()) // 60
+        network = network_of(address)
+        with self._lock:
+            if minute != self._minute:
+                self._minute, self._counts = minute, {}
+            count = self._counts[network] = self._counts.get(network, 0) + 1
+            if count <= BURST_VIEWS_PER_MINUTE:
+                return
+            last = self._logged.get(network, 0.0)
+            if now.timestamp() - last < 3600:
+                return
+            if len(self._logged) > 10_000:
+                self._logged.clear()
+            self._logged[network] = now.timestamp()
+        label = hashlib.blake2b(network.encode(), digest_size=6).hexdigest()
+        log.warning(
+            "view burst: more than %d paper views in a minute from one address (hash %s); "
+            "it counts for at most %d views a paper a day",
+            BURST_VIEWS_PER_MINUTE,
+            label,
+            AGENTS_PER_ADDRESS,
+        )
+
+
+_bursts = _Bursts()
 
 
 def count_view(
@@ -85,6 +144,7 @@ def count_view_soon(
 ) -> None:
     """Queue a person's view of a paper; stored within FLUSH_S seconds (never blocks)."""
     if not is_bot(user_agent):
+        _bursts.note(address, now)
         _queue_of(engine).add((paper_id, address, user_agent or "", now))
 
 
