@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 
+from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
@@ -47,16 +48,33 @@ def error_response(
     return HTMLResponse(html, status, headers)
 
 
+RETRY_AFTER_S = 30  # what a 503 asks clients to wait: a database restart, a busy writer
+
+
 async def paperfeed_error(request: Request, exc: Exception) -> Response:
     status = next((s for cls, s in STATUS_BY_ERROR.items() if isinstance(exc, cls)), 500)
     if status == 500:
         log.error("request failed path=%s error=%s", request.url.path, exc)
-        return error_response(request, 503, "the service is unavailable: " + str(exc))
+        message = "the service is unavailable: " + str(exc)
+        return error_response(request, 503, message, {"retry-after": str(RETRY_AFTER_S)})
     # Closing the connection is what stops a client from sending the rest of a body too large.
     headers = {"connection": "close"} if status == 413 else {}
     if isinstance(exc, TooManyRequests) and exc.retry_after:
         headers["retry-after"] = str(exc.retry_after)
     return error_response(request, status, str(exc), headers or None)
+
+
+async def database_error(request: Request, exc: Exception) -> Response:
+    """The database refused or dropped the connection (stopped, restarting, or a SQLite file
+    locked too long): a 503 every client understands, one log line, no traceback. The engine's
+    pool reconnects by itself once the database is back (pool_pre_ping)."""
+    log.warning("database unavailable path=%s error=%s", request.url.path, _first_line(exc))
+    message = "the database is not answering; try again in a minute"
+    return error_response(request, 503, message, {"retry-after": str(RETRY_AFTER_S)})
+
+
+def _first_line(exc: Exception) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
 
 
 async def http_error(request: Request, exc: Exception) -> Response:
@@ -72,6 +90,10 @@ async def server_error(request: Request, exc: Exception) -> Response:
 
 EXCEPTION_HANDLERS = {
     PaperfeedError: paperfeed_error,
+    # Connection-level failures only; a query the database rejects (DataError, a constraint)
+    # is a bug and stays a 500 with its traceback.
+    OperationalError: database_error,
+    InterfaceError: database_error,
     HTTPException: http_error,
     Exception: server_error,
 }

@@ -160,9 +160,21 @@ def test_killed_workers_and_a_crashed_database_lose_no_digest(postgres, smtp_ser
     assert sum(1 for kind, *_ in report if kind == "database") >= 6
 
 
+PAGES_WHILE_DOWN = (
+    "/",
+    "/new",
+    "/search?q=attention",
+    "/search.json?q=attention",
+    "/papers/2603.00001",
+    "/api/papers/2603.00001",
+    "/trending.atom",
+)
+
+
 def test_a_web_node_reports_a_crashed_database_and_recovers_with_it(postgres, tmp_path):
     """What a load balancer sees through /healthz: 503 while the database is down (so it
-    stops sending visitors there), 200 again once it is back, without restarting the node."""
+    stops sending visitors there), 200 again once it is back, without restarting the node.
+    Every page says 503 with Retry-After too, never a 500 or a traceback in the log."""
     url = edition_database(postgres, "health", 0, tmp_path / "setup")
     node = LiveServer(cli_env(tmp_path / "node", url)).wait_ready()
     try:
@@ -172,10 +184,17 @@ def test_a_web_node_reports_a_crashed_database_and_recovers_with_it(postgres, tm
             down = httpx.get(node.url + "/healthz", timeout=30)
             assert down.status_code == 503
             assert down.json() == {"ok": False, "error": "the database does not answer"}
+            for path in PAGES_WHILE_DOWN:
+                answer = httpx.get(node.url + path, timeout=30)  # none asked before: no cache
+                assert answer.status_code == 503, (path, answer.text[:300])
+                assert answer.headers["retry-after"] == "30", path
+                assert "database is not answering" in answer.text, path
         finally:
             postgres.start()
         back = httpx.get(node.url + "/healthz", timeout=30)
         assert back.status_code == 200 and back.json()["ok"] is True
-        assert httpx.get(node.url + "/api/papers/2603.00001").status_code == 200
+        for path in PAGES_WHILE_DOWN:
+            assert httpx.get(node.url + path, timeout=30).status_code == 200, path
     finally:
-        node.stop()
+        log = node.stop()
+    assert "Traceback" not in log
