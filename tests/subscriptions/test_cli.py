@@ -145,9 +145,11 @@ def test_picks_shows_what_a_subscribers_next_digest_would_pick_and_why(admin):
     assert unknown.returncode != 0 and "eve@example.org" in unknown.stderr + unknown.stdout
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_show_unvote_follow_and_mute_a_subscriber(admin):
     """What the preferences page does, from the terminal: votes seen and taken back,
-    an author followed (and picked, said so), an archive muted."""
+    an author followed (and picked, said so), an archive muted. On SQLite only: the functions
+    under these commands run on both databases in test_profile.py."""
     added = admin("subscribers", "add", "ada@example.org", "--keywords", "speech", "--confirmed")
     assert added.returncode == 0, added.stderr
     with admin.engine.begin() as conn:
