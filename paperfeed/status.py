@@ -1,16 +1,19 @@
 """`paperfeed status`: what the workers did and what is left, read from the database.
 
 For an operator with several workers on several machines: the daily jobs of yesterday and today
-(UTC) with who ran them and how they ended, the two newest editions' deliveries by state, and the
-papers still waiting for a vector. Only reads, so it is safe beside running workers.
+(UTC) with who ran them and how they ended, the ingest runs of those two days (a run whose
+process is gone reads "interrupted", with what it stored), the two newest editions' deliveries
+by state, and the papers still waiting for a vector. Only reads, so it is safe beside running
+workers. `problems` is what `status --check` fails on: a failed job, a failed or killed ingest
+not since made good, two days without a successful ingest, a failed digest.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from paperfeed.services import Services
-from paperfeed.storage import deliveries, embeddings, jobs
+from paperfeed.storage import deliveries, embeddings, ingest_runs, jobs
 
 JOBS = ("ingest", "index", "snapshot")  # in the order a worker runs them
 
@@ -31,10 +34,15 @@ def status(services: Services, now: datetime, today: date | None = None) -> dict
         ]
         start = embeddings.scan_start(conn, model)
         waiting = embeddings.count_candidates(conn, model, changed_after=start)
+        first_day = datetime.combine(today - timedelta(days=1), time(), UTC)
+        runs = ingest_runs.runs_between(conn, first_day, first_day + timedelta(days=2), now)
+        ever = bool(ingest_runs.recent_runs(conn, 1, now=now))
     return {
         "now": now.isoformat(),
         "day": today.isoformat(),
         "jobs": daily,
+        "ingest_runs": [_run(run) for run in runs],
+        "ingests_ever": ever,
         "editions": editions,
         "embeddings": {"model": model, "waiting": waiting},
     }
@@ -48,6 +56,23 @@ def problems(report: dict) -> list[str]:
         for job in report["jobs"]
         if job["status"] in ("failed", "abandoned")
     ]
+    runs = report["ingest_runs"]
+    for index, run in enumerate(runs):
+        # A failed or killed run is a problem until a later run of the same source succeeds.
+        recovered = any(
+            later["source"] == run["source"] and later["status"] == "done"
+            for later in runs[index + 1 :]
+        )
+        if run["status"] in ("failed", "interrupted") and not recovered:
+            found.append(
+                f"ingest run {run['id']} ({run['source']}) {run['status']} after storing "
+                f"{run['new']} new papers: {run['error'] or 'no reason given'}"
+            )
+    if report["ingests_ever"] and not any(run["status"] == "done" for run in runs):
+        yesterday = date.fromisoformat(report["day"]) - timedelta(days=1)
+        found.append(
+            f"no ingest succeeded on {yesterday} or {report['day']}: digests will be missing papers"
+        )
     for edition in report["editions"]:
         failed = edition["deliveries"].get("failed", 0)
         if failed:
@@ -70,6 +95,20 @@ def _job(name: str, day: date, row: dict | None, now: datetime) -> dict:
         "lease_until": _iso(row["lease_until"]),
         "finished_at": _iso(row["finished_at"]),
         "note": row["note"],
+    }
+
+
+def _run(run: dict) -> dict:
+    return {
+        "id": run["id"],
+        "source": run["source"],
+        "status": run["status"],
+        "started_at": _iso(run["started_at"]),
+        "finished_at": _iso(run["finished_at"]),
+        "new": run["new"],
+        "updated": run["updated"],
+        "failed": run["failed"],
+        "error": run["error"],
     }
 
 

@@ -264,3 +264,52 @@ def test_interrupted_file_ingest_resumes_where_it_stopped(
     assert stored_before + report["new"] + report["failed"] == total
     papers = json.loads(run_cli("stats", "--json", env=sqlite_env).stdout)["papers"]
     assert papers == total - report["failed"]
+
+
+def test_a_killed_ingest_reads_interrupted_with_what_it_stored_and_check_says_so(
+    sqlite_env, tmp_path, shared_data
+):
+    """SIGKILL leaves no chance to record anything: the run's row says "running". Its process
+    is gone, so `status` reads it as interrupted with the counts of the batches it committed,
+    `status --check` fails naming it, and the next ingest records it so."""
+    corpus = tmp_path / "corpus.jsonl"
+    with corpus.open("wb") as out:
+        for path in sorted((shared_data / "C_arxiv_metadata_corpus").glob("*.jsonl.gz"))[:6]:
+            with gzip.open(path) as lines:
+                shutil.copyfileobj(lines, out)
+    database = tmp_path / "home" / "paperfeed.db"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "paperfeed", "ingest", "file", str(corpus)],
+        env={**sqlite_env, "PAPERFEED_INGEST_BATCH_SIZE": "200"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        time.sleep(0.05)
+        try:
+            with sqlite3.connect(database, timeout=0.1) as conn:
+                if conn.execute("select count(*) from checkpoints").fetchone()[0]:
+                    break
+        except sqlite3.OperationalError:
+            continue
+    process.kill()
+    process.wait(timeout=30)
+    with sqlite3.connect(database) as conn:
+        stored = conn.execute("select count(*) from papers").fetchone()[0]
+        (raw_status,) = conn.execute("select status from ingest_runs").fetchone()
+    assert raw_status == "running" and stored > 0
+
+    checked = run_cli("status", "--json", "--check", env=sqlite_env)
+    assert checked.returncode == 1
+    [run] = json.loads(checked.stdout)["ingest_runs"]
+    assert (run["status"], run["new"]) == ("interrupted", stored)
+    assert f"ingest run 1 (jsonl) interrupted after storing {stored} new papers" in checked.stderr
+
+    resumed = run_cli("ingest", "file", str(corpus), "--json", env=sqlite_env)
+    assert resumed.returncode == 0, resumed.stderr
+    with sqlite3.connect(database) as conn:
+        rows = conn.execute("select status, new from ingest_runs order by id").fetchall()
+    assert rows[0] == ("interrupted", stored)
+    assert rows[1][0] == "done"
+    assert run_cli("status", "--check", env=sqlite_env).returncode == 0

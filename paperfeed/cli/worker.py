@@ -40,8 +40,10 @@ def worker_command(app, once) -> None:  # noqa: ANN001
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.pass_obj
 def status_command(app, day, check, as_json) -> None:  # noqa: ANN001
-    """What the workers did and what is left: yesterday's and today's jobs (UTC), the two
-    newest editions' deliveries, and the papers waiting for a vector."""
+    """What the workers did and what is left: yesterday's and today's jobs and ingest runs
+    (UTC), the two newest editions' deliveries, and the papers waiting for a vector. With
+    --check, exit 1 and name each problem: a failed job, a failed or killed ingest, no
+    successful ingest on either day, a failed digest."""
     from paperfeed.status import problems, status
 
     services = app.services()
@@ -67,6 +69,17 @@ def _print_status(report: dict) -> None:
         click.echo(line.rstrip())
         if job.get("note"):
             click.echo(f"      {job['note'][:200]}")
+    click.echo("ingest runs:")
+    for run in report["ingest_runs"]:
+        click.echo(
+            f"  #{run['id']} {run['source']:<12} {run['status']:<11} started "
+            f"{run['started_at'][:16].replace('T', ' ')}  new {run['new']:,}, "
+            f"updated {run['updated']:,}, failed {run['failed']:,}"
+        )
+        if run["error"] and run["status"] != "done":
+            click.echo(f"      {run['error'][:200]}")
+    if not report["ingest_runs"]:
+        click.echo("  none on these two days")
     click.echo("editions:")
     for edition in report["editions"]:
         counts = edition["deliveries"]

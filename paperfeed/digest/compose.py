@@ -119,14 +119,20 @@ def prepare(
         latest = signals.latest_values(conn, [s.paper.id for s in new])
         announced = papers.count_first_seen_between(conn, start, end)
         refreshed = ingest_runs.last_success_at(conn, end)
+        runs = ingest_runs.runs_between(conn, start, end, now)
         stored = embeddings.get_vectors(conn, model, [s.paper.id for s in new]) if model else {}
     pool = [catalog.paper_dict(s, latest.get(s.paper.id)) for s in new]
     health = []
-    quiet = announced == 0
+    span = "this week" if frequency == "weekly" else f"on {day:%a %-d %b}"
+    # Quiet means a fetch in the window succeeded and found nothing new; no papers because the
+    # fetch failed, or never ran, is missing data, said as such (and the digest still goes).
+    fetched = any(run["status"] == "done" for run in runs)
+    quiet = announced == 0 and fetched
     if quiet:
-        span = "this week" if frequency == "weekly" else f"on {day:%a %-d %b}"
         health.append(f"arXiv announced no new papers {span} (a weekend or a holiday?).")
-    if refreshed is None or refreshed < end - STALE_AFTER:
+    elif announced == 0:
+        health.append(f"paperfeed fetched no new papers {span}: {_fetch_problem(runs, refreshed)}")
+    elif refreshed is None or refreshed < end - STALE_AFTER:
         since = "ever" if refreshed is None else f"since {refreshed:%a %-d %b %H:%M} UTC"
         health.append(
             f"paperfeed has not fetched new papers {since}: a source may be down, so this digest "
@@ -154,6 +160,20 @@ def prepare(
         vectors=vectors,
         model=model,
     )
+
+
+def _fetch_problem(runs: list[dict], refreshed: datetime | None) -> str:
+    """Why an edition has no papers when no fetch in its window succeeded."""
+    ended = [run for run in runs if run["status"] in ("failed", "interrupted")]
+    if ended:
+        last = ended[-1]
+        what = f"the {last['source']} fetch {last['status']} ({(last['error'] or '')[:200]})"
+    else:
+        what = "no fetch ran"
+    since = (
+        "" if refreshed is None else f"; the last good one ended {refreshed:%a %-d %b %H:%M} UTC"
+    )
+    return f"{what}{since}. This digest may be missing that day's papers."
 
 
 def compose(

@@ -67,7 +67,9 @@ def ingest(
     run_id = None
     try:
         with interrupts_deferred(), writing(engine) as conn:
-            run_id = ingest_runs.start_run(conn, source.name, key, params or {}, clock())
+            started = clock()
+            ingest_runs.close_dead_runs(conn, started)
+            run_id = ingest_runs.start_run(conn, source.name, key, params or {}, started)
             if key and restart:
                 ingest_runs.clear_checkpoint(conn, key)
             checkpoint = ingest_runs.load_checkpoint(conn, key) if key else None
@@ -140,6 +142,14 @@ def _store_batch(
         ingest_runs.record_failures(conn, report.run_id, failures, report.failed)
         if key and batch.checkpoint is not None:
             ingest_runs.save_checkpoint(conn, key, batch.checkpoint, now)
+        progress = {
+            "new": counts.new,
+            "updated": counts.updated,
+            "unchanged": counts.unchanged,
+            "failed": len(failures),
+            "signals": stored_signals,
+        }
+        ingest_runs.add_progress(conn, report.run_id, progress, now)
     report.new += counts.new
     report.updated += counts.updated
     report.unchanged += counts.unchanged

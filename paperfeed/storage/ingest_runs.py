@@ -6,8 +6,10 @@ any moment resumes exactly after the last batch that was stored.
 
 from __future__ import annotations
 
+import os
+import socket
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 import orjson
 import sqlalchemy as sa
@@ -20,6 +22,17 @@ from paperfeed.storage.tables import UtcDateTime, checkpoints, ingest_failures, 
 MAX_FAILURES_STORED_PER_RUN = 10_000
 
 
+# A run that stored no batch for this long, on another machine, is taken to be dead. (On this
+# machine the process id says so at once.)
+SILENT_FOR = timedelta(hours=1)
+KILLED = "stopped without finishing (its process is gone: killed, or the machine went down)"
+COUNTS = ("new", "updated", "unchanged", "failed", "signals")
+
+
+def this_process() -> str:
+    return f"{socket.gethostname()[:150]} {os.getpid()}"
+
+
 def start_run(
     conn: sa.Connection, source: str, checkpoint_key: str | None, params: dict, now: datetime
 ) -> int:
@@ -30,9 +43,60 @@ def start_run(
             params=orjson.dumps(params, default=str).decode(),
             status="running",
             started_at=now,
+            owner=this_process(),
+            heartbeat_at=now,
         )
     )
     return result.inserted_primary_key[0]
+
+
+def add_progress(conn: sa.Connection, run_id: int, counts: dict[str, int], now: datetime) -> None:
+    """Add one stored batch's counts to its run, in the batch's own transaction: a run that is
+    killed keeps the true counts of what it stored."""
+    values = {name: ingest_runs.c[name] + counts.get(name, 0) for name in COUNTS}
+    conn.execute(
+        ingest_runs.update().where(ingest_runs.c.id == run_id).values(heartbeat_at=now, **values)
+    )
+
+
+def is_gone(run: dict, now: datetime) -> bool:
+    """Whether a run marked running has no process behind it any more."""
+    if run["status"] != "running":
+        return False
+    host, _, pid = (run.get("owner") or "").rpartition(" ")
+    if host == socket.gethostname()[:150] and pid.isdigit():
+        return not _process_alive(int(pid))
+    heartbeat = run.get("heartbeat_at") or run["started_at"]
+    return now - heartbeat > SILENT_FOR
+
+
+def _process_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process: alive
+        return True
+    return True
+
+
+def close_dead_runs(conn: sa.Connection, now: datetime) -> int:
+    """Record runs whose process is gone as interrupted, with the counts they stored."""
+    query = sa.select(ingest_runs).where(ingest_runs.c.status == "running")
+    dead = [dict(r) for r in conn.execute(query).mappings() if is_gone(dict(r), now)]
+    for run in dead:
+        conn.execute(
+            ingest_runs.update()
+            .where(ingest_runs.c.id == run["id"], ingest_runs.c.status == "running")
+            .values(
+                status="interrupted",
+                finished_at=run["heartbeat_at"] or run["started_at"],
+                error=KILLED,
+            )
+        )
+    return len(dead)
 
 
 def finish_run(conn: sa.Connection, report: IngestReport, now: datetime) -> None:
@@ -87,14 +151,29 @@ def clear_checkpoint(conn: sa.Connection, key: str) -> None:
     conn.execute(checkpoints.delete().where(checkpoints.c.key == key))
 
 
-def recent_runs(conn: sa.Connection, limit: int = 10) -> list[dict]:
+def recent_runs(conn: sa.Connection, limit: int = 10, *, now: datetime | None = None) -> list[dict]:
+    """The newest runs first; one still "running" whose process is gone reads "interrupted"."""
     query = sa.select(ingest_runs).order_by(ingest_runs.c.id.desc()).limit(limit)
-    runs = []
-    for row in conn.execute(query).mappings():
-        run = dict(row)
-        run["params"] = orjson.loads(run["params"])
-        runs.append(run)
-    return runs
+    return [_as_run(row, now or datetime.now(UTC)) for row in conn.execute(query).mappings()]
+
+
+def runs_between(conn: sa.Connection, start: datetime, end: datetime, now: datetime) -> list[dict]:
+    """Runs that started in [start, end), oldest first, read as recent_runs reads them."""
+    query = (
+        sa.select(ingest_runs)
+        .where(ingest_runs.c.started_at >= start, ingest_runs.c.started_at < end)
+        .order_by(ingest_runs.c.id)
+    )
+    return [_as_run(row, now) for row in conn.execute(query).mappings()]
+
+
+def _as_run(row: sa.RowMapping, now: datetime) -> dict:
+    run = dict(row)
+    run["params"] = orjson.loads(run["params"])
+    if is_gone(run, now):
+        run["status"], run["error"] = "interrupted", KILLED
+        run["finished_at"] = run["heartbeat_at"] or run["started_at"]
+    return run
 
 
 def failures_of(conn: sa.Connection, run_id: int) -> list[RecordFailure]:

@@ -121,6 +121,10 @@ ingest_runs = sa.Table(
     sa.Column("failed", sa.Integer, nullable=False, server_default="0"),
     sa.Column("signals", sa.Integer, nullable=False, server_default="0"),
     sa.Column("error", sa.Text),
+    # "host pid" of the process running it, and when it last stored a batch (m0008): a run
+    # still "running" whose process is gone was killed.
+    sa.Column("owner", sa.String(200)),
+    sa.Column("heartbeat_at", UtcDateTime()),
 )
 
 ingest_failures = sa.Table(

@@ -6,9 +6,29 @@ from __future__ import annotations
 from datetime import timedelta
 
 from paperfeed.digest.send import MAX_ATTEMPTS, send_edition
+from paperfeed.errors import SourceUnavailable
+from paperfeed.ingest.run import ingest
+from paperfeed.models import Batch
 from paperfeed.storage import deliveries as ledger
 from paperfeed.storage import subscribers as store
-from tests.subscriptions.conftest import DAY, SEND_AT, add_subscriber
+from tests.subscriptions.conftest import DAY, NOON, SEND_AT, add_subscriber
+from tests.web.test_pages import OneBatch
+
+
+class FailingSource:
+    """A source whose server keeps failing: the run ends "failed" with its reason."""
+
+    name = "failing"
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+    def checkpoint_key(self) -> None:
+        return None
+
+    def batches(self, checkpoint):  # noqa: ANN001, ANN201, ARG002
+        raise SourceUnavailable(self.reason)
+        yield  # a generator, as sources are
 
 
 def received(smtp_server) -> dict[str, list]:
@@ -189,12 +209,35 @@ def test_quiet_days_send_nothing_and_say_why(day_of_papers, smtp_server, sender_
     services = day_of_papers
     add_subscriber(services, "ada@example.org")
     quiet = DAY - timedelta(days=1)
+    # The source answered that day and had nothing new: a weekend or a holiday.
+    ingest(OneBatch(Batch(papers=[])), services.engine, clock=lambda: NOON - timedelta(days=1))
     summary = send_edition(services.engine, sender_for(clock=lambda: SEND_AT), quiet)
     assert (summary.sent, summary.skipped) == (0, 1)
     with services.engine.connect() as conn:
         note = ledger.get(conn, quiet, 1)["note"]
     assert "announced no new papers" in note
     assert smtp_server.messages == []
+
+
+def test_a_day_whose_fetch_failed_is_not_quiet_and_the_digest_says_so(
+    day_of_papers, smtp_server, sender_for
+):
+    """A failed (or missing) fetch is not a holiday: the digest still goes, naming what is
+    missing, and `status --check` raises it (test_worker.py)."""
+    services = day_of_papers
+    add_subscriber(services, "ada@example.org")
+    day = DAY + timedelta(days=1)
+    failing = FailingSource("arXiv answered 503 three times")
+    ingest(failing, services.engine, clock=lambda: NOON + timedelta(days=1))
+    summary = send_edition(
+        services.engine, sender_for(clock=lambda: SEND_AT + timedelta(days=1)), day
+    )
+    assert (summary.sent, summary.skipped) == (1, 0)
+    text = received(smtp_server)["ada@example.org"][0].get_body(("plain",)).get_content()
+    assert "paperfeed fetched no new papers on Tue 3 Mar: the failing fetch failed" in text
+    assert "arXiv answered 503 three times" in text
+    assert "weekend or a holiday" not in text  # health lines never contradict each other
+    assert "Trending today" in text  # what is known still goes out
 
 
 def test_the_vote_links_in_a_digest_record_a_vote(day_of_papers, smtp_server, sender_for):
