@@ -159,6 +159,35 @@ def _live(
     return _response(window, category, None, as_of, basis, note, half_life, listed)
 
 
+def top_up(engine: sa.Engine, listing: dict, limit: int) -> dict:
+    """A live list shorter than `limit` (one upvote on a fresh instance makes a list of one)
+    topped up with the newest papers, marked as such, and a note that says so. What pages show;
+    the API keeps the list as it is."""
+    if listing["basis"] != "engagement" or listing["day"] or len(listing["papers"]) >= limit:
+        return listing
+    shown = {p["id"] for p in listing["papers"]}
+    category = listing.get("category") or None
+    with engine.connect() as conn:
+        newest = papers.list_newest(conn, limit=limit, category=category)
+        extra = [s for s in newest if s.paper.id not in shown][: limit - len(shown)]
+        values = signals.latest_values(conn, [s.paper.id for s in extra])
+    if not extra:
+        return listing
+    count = len(shown)
+    thin = (
+        f"Only {count} paper{'s' * (count != 1)} had engagement {_where(category or '')} in "
+        f"this window: after {'it' if count == 1 else 'them'} come the newest papers."
+    )
+    return {
+        **listing,
+        "papers": [
+            *listing["papers"],
+            *(catalog.paper_dict(s, values.get(s.paper.id)) for s in extra),
+        ],
+        "note": f"{listing['note']} {thin}" if listing.get("note") else thin,
+    }
+
+
 def _edition_dict(
     engine: sa.Engine, edition: store.Edition, limit: int, half_life: timedelta
 ) -> dict:

@@ -19,7 +19,7 @@ from starlette.responses import HTMLResponse, JSONResponse
 from paperfeed import catalog
 from paperfeed.errors import InvalidInput
 from paperfeed.trending.score import WINDOWS
-from paperfeed.trending.service import MAX_LIMIT
+from paperfeed.trending.service import MAX_LIMIT, top_up
 from paperfeed.trending.views import flush_views
 from paperfeed.web.cache import app_cache
 from paperfeed.web.library import marks_for
@@ -133,8 +133,15 @@ def _with_params(path: str, request: Request, **changes: object) -> str:
     return path + ("?" + urlencode(params) if params else "")
 
 
+async def _page_listing(request: Request, category: str | None = None) -> dict:
+    """The listing a page shows: a thin live window topped up with the newest papers."""
+    listing = await trending_listing(request, category)
+    limit = trending_options(request, category)["limit"]
+    return await run_in_threadpool(top_up, _services(request).engine, listing, limit)
+
+
 async def home_page(request: Request) -> HTMLResponse:
-    listing = await trending_listing(request)
+    listing = await _page_listing(request)
     categories = await _categories(request)
     marks = await marks_for(request, listing["papers"])
     return HTMLResponse(_render_trending(request, listing, categories, "/", marks))
@@ -155,9 +162,9 @@ async def category_page(request: Request) -> HTMLResponse | JSONResponse:
         return feed_response(
             request, suffix, title, page, listing["papers"], version=listing["as_of"]
         )
-    listing = await trending_listing(request, category)
     if suffix == "json":
-        return FastJSONResponse(listing)
+        return FastJSONResponse(await trending_listing(request, category))
+    listing = await _page_listing(request, category)
     marks = await marks_for(request, listing["papers"])
     return HTMLResponse(_render_trending(request, listing, [], f"/categories/{category}", marks))
 

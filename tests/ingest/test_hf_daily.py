@@ -6,13 +6,13 @@ Responses are served by ReplayServer on loopback; malformed inputs come from tes
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
 from paperfeed.errors import InvalidInput, SourceUnavailable
 from paperfeed.ingest.http import PoliteClient
-from paperfeed.ingest.sources.hf_daily import HfDailySource, parse_daily_papers
+from paperfeed.ingest.sources.hf_daily import LIVE_FOR, HfDailySource, parse_daily_papers
 from tests.support.replay import Exchange
 
 FETCHED_AT = datetime(2026, 8, 21, 9, 30, tzinfo=UTC)
@@ -60,7 +60,14 @@ def test_all_28_recorded_days_load_every_entry_with_its_signals(
     assert sum(len(b.failures) for b in batches) == 0
     assert len(papers) == 459  # every entry of every day, the Python-literal ones included
     assert len(signals) == 1056  # upvotes + comments per entry, plus github_stars when given
-    assert {s.observed_at for s in signals} == {FETCHED_AT}
+    # Counts of a day fetched long after it are stamped with that day (plus LIVE_FOR), never
+    # with the fetch: a backfill must not look like fresh engagement.
+    day_of = {p.id: d for b, d in zip(batches, sorted(days), strict=True) for p in b.papers}
+    for signal in signals:
+        listed = day_of[signal.paper_id]
+        expected = datetime.combine(listed + timedelta(days=1), time(), UTC) + LIVE_FOR
+        assert signal.observed_at == min(FETCHED_AT, expected)
+    assert {s.observed_at for s in signals} != {FETCHED_AT}
     assert all(p.source == "hf-daily" for p in papers)
     first = papers[0]
     assert first.id == "2405.15738"

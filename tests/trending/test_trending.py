@@ -1,7 +1,9 @@
 """Trending lists on a real database (SQLite and PostgreSQL): live, frozen, never empty."""
 
+import re
 from datetime import UTC, date, datetime, timedelta
 
+import httpx
 import pytest
 
 from paperfeed.errors import InvalidInput
@@ -12,7 +14,8 @@ from paperfeed.storage import trending as store
 from paperfeed.storage.db import writing
 from paperfeed.storage.papers import insert_papers
 from paperfeed.storage.signals import insert_signals
-from paperfeed.trending.service import take_edition, trending
+from paperfeed.trending.service import take_edition, top_up, trending
+from tests.support.live import LiveServer, cli_env
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 
@@ -174,3 +177,30 @@ def test_real_hugging_face_days_trend_by_their_upvotes(engine, shared_data, tmp_
     assert ids(listing)[: len(expected)][:5] == expected[:5]
     top = listing["papers"][0]
     assert top["trending"]["why"][0].startswith(f"+{by_upvotes[0]['paper']['upvotes']} upvote")
+
+
+def test_a_thin_window_is_topped_up_with_the_newest_papers_on_pages(services, tmp_path):
+    """One upvote on a fresh instance used to make the home page a list of one old paper: the
+    page tops the list up with the newest papers and says so; the API keeps the list as is."""
+    now = datetime.now(UTC)
+    add_papers(
+        services.engine,
+        *[(f"2603.{n:05d}", ["cs.CL"], now - timedelta(days=90, hours=n)) for n in range(1, 41)],
+    )
+    add_readings(services.engine, ("2603.00040", "upvotes", 1, now - timedelta(hours=1)))
+    listing = trending(services.engine, now=now, window="day")
+    assert ids(listing) == ["2603.00040"]
+    topped = top_up(services.engine, listing, 30)
+    assert ids(topped)[0] == "2603.00040" and len(ids(topped)) == 30
+    assert ids(topped)[1:4] == ["2603.00001", "2603.00002", "2603.00003"]  # the newest next
+    assert "Only 1 paper had engagement anywhere in this window" in topped["note"]
+
+    server = LiveServer(cli_env(tmp_path, services.settings.database_url)).wait_ready()
+    try:
+        page = httpx.get(server.url + "/", timeout=30).text
+        api = httpx.get(server.url + "/api/trending", timeout=30).json()
+    finally:
+        server.stop()
+    assert len(set(re.findall(r'href="/papers/(2603\.\d{5})"', page))) == 30
+    assert "after it come the newest papers" in page
+    assert ids(api) == ["2603.00040"]

@@ -17,7 +17,7 @@ import ast
 import logging
 import re
 from collections.abc import Callable, Iterator
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from typing import BinaryIO
 
 import orjson
@@ -52,6 +52,9 @@ MAX_LITERAL_CHARS = 2_000_000
 # An archived day's upvotes are a snapshot taken that day: dated at its last second, after
 # every entry of the day was listed (each entry's submittedOnDailyAt falls on that date).
 ARCHIVE_OBSERVED_TIME = time(23, 59, 59, tzinfo=UTC)
+# A day's upvotes keep coming for about two days after it is listed; past that, a fetch of it
+# is a backfill, stamped with the day rather than the fetch (observed_at_for).
+LIVE_FOR = timedelta(days=2)
 
 _DATE_IN_NAME = re.compile(r"(\d{4}-\d{2}-\d{2})")
 
@@ -186,7 +189,7 @@ class HfDailySource:
             log.info("hf resume last_date=%s remaining_dates=%d", previous["last_date"], len(todo))
         for day in todo:
             entries = self._fetch_day(day)
-            observed_at = self._clock()
+            observed_at = observed_at_for(day, self._clock())
             parsed = parse_daily_papers(entries, observed_at, day.isoformat())
             state = {
                 "last_date": day.isoformat(),
@@ -339,6 +342,14 @@ def _read_archive(stream: BinaryIO, ctx: FileContext, skip: int) -> Iterator[Ite
             except RECORD_ERRORS as exc:
                 position = f"line {line_no} ({day['date']}) entry {index}"
                 yield RecordFailure(ctx.source, position, str(exc))
+
+
+def observed_at_for(day: date, now: datetime) -> datetime:
+    """When a fetched day's counts count as seen: now for a day still live (within LIVE_FOR
+    of its end), else the end of the day plus LIVE_FOR. Upvotes of a paper listed ten months
+    ago mostly came then; stamped "now", a backfill made them look like +183 in 24 hours."""
+    end = datetime.combine(day + timedelta(days=1), time(), UTC)
+    return min(now, end + LIVE_FOR)
 
 
 def _archive_observed_at(value: object) -> datetime:
