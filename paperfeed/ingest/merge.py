@@ -7,7 +7,12 @@ reader's BibTeX) and in several versions. The rules, in order:
 3. For the same (or an unknown) version, arXiv's own sources outrank the others, so a
    Hugging Face title never flips an arXiv title back and forth; a lower-ranked source
    still fills empty fields (code links, upvoted summaries of papers arXiv has not sent yet).
-The version list is the union of everything seen, so history is kept.
+4. Between two sources of the same rank, only arXiv's own sources, or the source the stored
+   fields came from, overwrite: a Hugging Face archive and a JSON file of arXiv records loaded
+   in turn fill each other's gaps and otherwise change nothing.
+arXiv links are compared in one form (normalize.canonical_arxiv_link), so `http://…v1` and
+`https://…` are the same link. The version list is the union of everything seen, so history
+is kept.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from paperfeed.errors import BadRecord
+from paperfeed.ingest.normalize import canonical_arxiv_link
 from paperfeed.models import Paper, StoredPaper, Version
 
 MAX_TITLE_CHARS = 1_000
@@ -81,7 +87,13 @@ def check_paper(paper: Paper) -> None:
 
 # arXiv's full records outrank its daily listing (whose dates are announcement dates), which
 # outranks everything else.
-_SOURCE_RANKS = {"arxiv-oai": 3, "arxiv-api": 3, "arxiv-snapshot": 3, "arxiv-listing": 2}
+ARXIV_RANK = 3
+_SOURCE_RANKS = {
+    "arxiv-oai": ARXIV_RANK,
+    "arxiv-api": ARXIV_RANK,
+    "arxiv-snapshot": ARXIV_RANK,
+    "arxiv-listing": 2,
+}
 
 
 def source_rank(source: str) -> int:
@@ -92,6 +104,7 @@ def merge_paper(
     stored: StoredPaper | None, incoming: Paper, now: datetime
 ) -> tuple[StoredPaper, bool]:
     """The paper to store after `incoming`, and whether it differs from `stored`."""
+    incoming = _with_canonical_links(incoming)
     if stored is None:
         paper = incoming
         if not _is_clean_history(incoming):
@@ -152,7 +165,17 @@ def _incoming_wins(current: Paper, incoming: Paper) -> bool:
     if both_know and incoming.version and current.version:
         if incoming.version != current.version:
             return incoming.version > current.version
-    return source_rank(incoming.source) >= source_rank(current.source)
+    rank, stored_rank = source_rank(incoming.source), source_rank(current.source)
+    if rank != stored_rank:
+        return rank > stored_rank
+    return rank == ARXIV_RANK or incoming.source == current.source
+
+
+def _with_canonical_links(paper: Paper) -> Paper:
+    abs_url, pdf_url = canonical_arxiv_link(paper.abs_url), canonical_arxiv_link(paper.pdf_url)
+    if (abs_url, pdf_url) == (paper.abs_url, paper.pdf_url):
+        return paper
+    return replace(paper, abs_url=abs_url, pdf_url=pdf_url)
 
 
 def _merge_versions(known: list[Version], seen: list[Version], seen_wins: bool) -> list[Version]:

@@ -9,7 +9,7 @@ import hashlib
 import html
 import re
 import unicodedata
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from email.utils import parsedate_to_datetime
 
 from paperfeed.errors import BadRecord
@@ -57,6 +57,51 @@ def parse_arxiv_id(raw: str) -> tuple[str, int | None]:
             version = match.group("v")
             return match.group("id"), int(version) if version else None
     raise BadRecord(f"not an arXiv id: {raw[:80]!r}")
+
+
+_ARXIV_LINK = re.compile(
+    r"^https?://(?:www\.|export\.)?arxiv\.org/(abs|pdf)/([^?#\s]{1,100}?)/?$", re.IGNORECASE
+)
+
+
+def canonical_arxiv_link(url: str | None) -> str | None:
+    """An arxiv.org abstract or PDF link in one form, https and without a version
+    (`http://arxiv.org/pdf/2502.16886v1.pdf` → `https://arxiv.org/pdf/2502.16886`), so two
+    sources that spell it differently do not rewrite the paper back and forth. Anything else
+    is returned as it is."""
+    if not url:
+        return url
+    match = _ARXIV_LINK.match(url.strip())
+    if not match:
+        return url
+    try:
+        arxiv_id, _ = parse_arxiv_id(match.group(2))
+    except BadRecord:
+        return url
+    return f"https://arxiv.org/{match.group(1).lower()}/{arxiv_id}"
+
+
+_MONTH_OF_ID = re.compile(r"^(\d{2})(\d{2})\.\d{4,5}$")
+ID_MONTH_SLACK = timedelta(days=7)
+
+
+def plausible_first_date(arxiv_id: str, when: datetime | None) -> datetime | None:
+    """`when` if it can be the first version's date of `arxiv_id`, else None.
+
+    A new-style id names the month its first version was submitted (2502.16886: February
+    2025), give or take a few days around the month's edges. Other sites' "published" dates
+    are sometimes the day they listed the paper (Hugging Face gave 2026-06-26 for 2502.16886):
+    such a date is dropped rather than stored as the paper's.
+    """
+    match = _MONTH_OF_ID.match(arxiv_id)
+    if when is None or not match:
+        return when
+    year, month = 2000 + int(match.group(1)), int(match.group(2))
+    if not 1 <= month <= 12:
+        return when
+    start = datetime(year, month, 1, tzinfo=UTC)
+    end = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=UTC)
+    return when if start - ID_MONTH_SLACK <= when < end + ID_MONTH_SLACK else None
 
 
 def looks_like_arxiv_id(raw: str) -> bool:

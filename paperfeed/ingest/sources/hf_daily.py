@@ -24,7 +24,13 @@ import orjson
 
 from paperfeed.errors import RECORD_ERRORS, BadRecord, InvalidInput, SourceUnavailable
 from paperfeed.ingest.http import HttpResponse, PoliteClient
-from paperfeed.ingest.normalize import abs_url_for, clean_text, parse_arxiv_id, pdf_url_for
+from paperfeed.ingest.normalize import (
+    abs_url_for,
+    clean_text,
+    parse_arxiv_id,
+    pdf_url_for,
+    plausible_first_date,
+)
 from paperfeed.ingest.sources.fields import (
     read_abstract,
     read_authors,
@@ -102,7 +108,10 @@ def parse_daily_entry(entry: object, observed_at: datetime) -> tuple[Paper, list
         abstract=read_abstract(get("summary") or entry.get("summary")),
         authors=read_authors(get("authors")),
         version=version,
-        published_at=read_datetime(get("publishedAt") or entry.get("publishedAt"), "publishedAt"),
+        published_at=plausible_first_date(
+            arxiv_id,
+            read_datetime(get("publishedAt") or entry.get("publishedAt"), "publishedAt"),
+        ),
         abs_url=abs_url_for(arxiv_id),
         pdf_url=pdf_url_for(arxiv_id),
         code_url=read_url(get("githubRepo")),
