@@ -23,6 +23,7 @@ import itertools
 import logging
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -307,7 +308,7 @@ def _describe(topics: dict, liked: list[str]) -> str:
     return ", ".join(parts) or "none set"
 
 
-def _trend_reason(paper: dict, match: Pick | None = None, follows: list[str] = ()) -> str:
+def _trend_reason(paper: dict, match: Pick | None = None, follows: Sequence[str] = ()) -> str:
     """Why a paper trends, and the author followed or topic matched when there is one."""
     why = (paper.get("trending") or {}).get("why") or []
     reason = " · ".join(why[:2]) if why else "Among the newest papers"
@@ -317,7 +318,7 @@ def _trend_reason(paper: dict, match: Pick | None = None, follows: list[str] = (
     return f"{reason} · {_match_reason(match)}" if match else reason
 
 
-def _pick_reason(pick: Pick, paper: dict, follows: list[str]) -> str:
+def _pick_reason(pick: Pick, paper: dict, follows: Sequence[str]) -> str:
     names = followed_in(follows, paper["authors"])
     if not names:
         return pick.why
