@@ -111,8 +111,7 @@ def digest_feed(engine: sa.Engine, token: str, now: datetime) -> tuple[dict, lis
         history = store.sent_history(conn, subscriber["id"], FEED_SIZE)
     mutes = Mutes.of(subscriber["topics"])
     day_of = dict(history)
-    papers = catalog.get_papers(engine, list(day_of))
-    shown = [p for p in papers if not mutes.hides(p)]
+    shown = [p for p in catalog.get_papers(engine, list(day_of)) if not mutes.hides(p)]
     for paper in shown:
         paper["reason"] = f"In your digest of {day_of[paper['id']].isoformat()}"
     return subscriber, shown
