@@ -219,11 +219,7 @@ def test_network_ingest_commands_take_an_endpoint(env, replay_server, shared_dat
 def test_interrupted_file_ingest_resumes_where_it_stopped(
     sqlite_env, tmp_path, shared_data, stop, exit_code
 ):
-    corpus = tmp_path / "corpus.jsonl"
-    with corpus.open("wb") as out:
-        for path in sorted((shared_data / "C_arxiv_metadata_corpus").glob("*.jsonl.gz"))[:12]:
-            with gzip.open(path) as lines:
-                shutil.copyfileobj(lines, out)
+    corpus = _months_of_arxiv(shared_data, tmp_path, 12)
     total = sum(1 for _ in corpus.open("rb"))
     database = tmp_path / "home" / "paperfeed.db"
     process = subprocess.Popen(
@@ -236,17 +232,7 @@ def test_interrupted_file_ingest_resumes_where_it_stopped(
         # the shell starts them with SIGINT ignored, which the child would inherit).
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        time.sleep(0.05)
-        if database.exists():
-            try:
-                # A short timeout: a poll must not sit out the run waiting on a lock.
-                with sqlite3.connect(database, timeout=0.1) as conn:
-                    if conn.execute("select count(*) from checkpoints").fetchone()[0]:
-                        break
-            except sqlite3.OperationalError:
-                continue
+    _wait_for_a_stored_batch(database)
     process.send_signal(stop)
     _out, err = process.communicate(timeout=60)
     assert process.returncode == exit_code, err
@@ -272,11 +258,7 @@ def test_a_killed_ingest_reads_interrupted_with_what_it_stored_and_check_says_so
     """SIGKILL leaves no chance to record anything: the run's row says "running". Its process
     is gone, so `status` reads it as interrupted with the counts of the batches it committed,
     `status --check` fails naming it, and the next ingest records it so."""
-    corpus = tmp_path / "corpus.jsonl"
-    with corpus.open("wb") as out:
-        for path in sorted((shared_data / "C_arxiv_metadata_corpus").glob("*.jsonl.gz"))[:6]:
-            with gzip.open(path) as lines:
-                shutil.copyfileobj(lines, out)
+    corpus = _months_of_arxiv(shared_data, tmp_path, 6)
     database = tmp_path / "home" / "paperfeed.db"
     process = subprocess.Popen(
         [sys.executable, "-m", "paperfeed", "ingest", "file", str(corpus)],
@@ -284,15 +266,7 @@ def test_a_killed_ingest_reads_interrupted_with_what_it_stored_and_check_says_so
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        time.sleep(0.05)
-        try:
-            with sqlite3.connect(database, timeout=0.1) as conn:
-                if conn.execute("select count(*) from checkpoints").fetchone()[0]:
-                    break
-        except sqlite3.OperationalError:
-            continue
+    _wait_for_a_stored_batch(database)
     process.kill()
     process.wait(timeout=30)
     with sqlite3.connect(database) as conn:
@@ -313,3 +287,28 @@ def test_a_killed_ingest_reads_interrupted_with_what_it_stored_and_check_says_so
     assert rows[0] == ("interrupted", stored)
     assert rows[1][0] == "done"
     assert run_cli("status", "--check", env=sqlite_env).returncode == 0
+
+
+def _months_of_arxiv(shared_data, tmp_path, months: int):  # noqa: ANN001, ANN202
+    """One JSON-lines file of the first `months` months of the arXiv metadata corpus."""
+    corpus = tmp_path / "corpus.jsonl"
+    with corpus.open("wb") as out:
+        for path in sorted((shared_data / "C_arxiv_metadata_corpus").glob("*.jsonl.gz"))[:months]:
+            with gzip.open(path) as lines:
+                shutil.copyfileobj(lines, out)
+    return corpus
+
+
+def _wait_for_a_stored_batch(database, timeout_s: float = 60) -> None:  # noqa: ANN001
+    """Until a running ingest has committed a batch (its checkpoint row exists)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        time.sleep(0.05)
+        if database.exists():
+            try:
+                # A short timeout: a poll must not sit out the run waiting on a lock.
+                with sqlite3.connect(database, timeout=0.1) as conn:
+                    if conn.execute("select count(*) from checkpoints").fetchone()[0]:
+                        return
+            except sqlite3.OperationalError:
+                continue

@@ -255,8 +255,8 @@ def test_unsubscribe_link_shows_a_button_and_only_the_click_unsubscribes(site, p
 @sqlite_only
 def test_subscribe_and_confirm_with_the_keyboard_alone(site, page):
     page.goto(site.url + "/subscribe")
-    labels = labels_of_fields(page, "main form")
-    assert set(labels) == {
+    # Every field, in the order Tab reaches them.
+    order = [
         "email",
         "categories",
         "keywords",
@@ -268,30 +268,19 @@ def test_subscribe_and_confirm_with_the_keyboard_alone(site, page):
         "send_hour",
         "time_zone",
         "paper_count",
-    }
+    ]
+    labels = labels_of_fields(page, "main form")
+    assert set(labels) == set(order)
     assert all(labels.values()), f"fields without a label: {labels}"
 
     page.get_by_label("Email address").focus()
     page.keyboard.type(ADDRESS)
-    order = [
-        "categories",
-        "keywords",
-        "authors",
-        "exclude",
-        "exclude_authors",
-        "exclude_categories",
-        "frequency",
-        "send_hour",
-        "time_zone",
-    ]
     typed = {"categories": "cs.LG", "frequency": "w", "send_hour": "09", "time_zone": "Asia/Tokyo"}
-    for name in order:
+    for name in order[1:]:
         page.keyboard.press("Tab")
         assert page.evaluate("document.activeElement.name") == name
         if name in typed:
             page.keyboard.type(typed[name])  # on a <select>, typing picks the option
-    page.keyboard.press("Tab")
-    assert page.evaluate("document.activeElement.name") == "paper_count"
     page.keyboard.press("ControlOrMeta+a")
     page.keyboard.type("7")
     with page.expect_navigation():
