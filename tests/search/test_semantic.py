@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import pytest
 
-from paperfeed.errors import InvalidInput
+from paperfeed.errors import InvalidInput, NotFound
 from paperfeed.search.embedder import DEFAULT_MODEL
 from paperfeed.search.indexing import embed_papers
 from paperfeed.search.service import SearchService
@@ -144,7 +144,7 @@ def test_similar_papers_of_one_several_or_a_text_exclude_the_seeds(indexed, sear
     assert all(r["why"]["near"] for r in both.results)
     text = search.similar(text=_abstract(indexed, seeds[0]), limit=3)
     assert ids(text)[0] == seeds[0]  # a pasted abstract finds its own paper first
-    with pytest.raises(InvalidInput, match="no paper"):
+    with pytest.raises(NotFound, match="no paper"):
         search.similar(["9999.99999"])
     with pytest.raises(InvalidInput):
         search.similar([])
