@@ -161,7 +161,7 @@ def _live(
 
 def top_up(engine: sa.Engine, listing: dict, limit: int) -> dict:
     """A live list shorter than `limit` (one upvote on a fresh instance makes a list of one)
-    topped up with the newest papers, marked as such, and a note that says so. What pages show;
+    topped up with the newest papers, with a note that says so. What pages show;
     the API keeps the list as it is."""
     if listing["basis"] != "engagement" or listing["day"] or len(listing["papers"]) >= limit:
         return listing
