@@ -3,9 +3,11 @@
 For an operator with several workers on several machines: the daily jobs of yesterday and today
 (UTC) with who ran them and how they ended, the ingest runs of those two days (a run whose
 process is gone reads "interrupted", with what it stored), the two newest editions' deliveries
-by state, and the papers still waiting for a vector. Only reads, so it is safe beside running
+by state, the mail requests queued (the outbox), and the papers still waiting for a vector.
+Only reads, so it is safe beside running
 workers. `problems` is what `status --check` fails on: a failed job, a failed or killed ingest
-not since made good, two days without a successful ingest, a failed digest.
+not since made good, two days without a successful ingest, a failed digest, queued mail that
+has waited longer than STUCK_MAIL.
 """
 
 from __future__ import annotations
@@ -13,9 +15,12 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 
 from paperfeed.services import Services
-from paperfeed.storage import deliveries, embeddings, ingest_runs, jobs
+from paperfeed.storage import deliveries, embeddings, ingest_runs, jobs, outbox
 
 JOBS = ("ingest", "index", "snapshot")  # in the order a worker runs them
+# Queued mail normally leaves within seconds; this long means the mail server is down or
+# refuses paperfeed's setup, and visitors are waiting for sign-in links.
+STUCK_MAIL = timedelta(minutes=15)
 
 
 def status(services: Services, now: datetime, today: date | None = None) -> dict:
@@ -37,6 +42,9 @@ def status(services: Services, now: datetime, today: date | None = None) -> dict
         first_day = datetime.combine(today - timedelta(days=1), time(), UTC)
         runs = ingest_runs.runs_between(conn, first_day, first_day + timedelta(days=2), now)
         ever = bool(ingest_runs.recent_runs(conn, 1, now=now))
+        queued = outbox.summary(conn, since=now - timedelta(days=1))
+    oldest = queued.pop("oldest_open_at")
+    queued["oldest_open_minutes"] = int((now - oldest).total_seconds() // 60) if oldest else None
     return {
         "now": now.isoformat(),
         "day": today.isoformat(),
@@ -44,6 +52,7 @@ def status(services: Services, now: datetime, today: date | None = None) -> dict
         "ingest_runs": [_run(run) for run in runs],
         "ingests_ever": ever,
         "editions": editions,
+        "outbox": queued,
         "embeddings": {"model": model, "waiting": waiting},
     }
 
@@ -77,6 +86,12 @@ def problems(report: dict) -> list[str]:
         failed = edition["deliveries"].get("failed", 0)
         if failed:
             found.append(f"{failed} digest(s) of {edition['day']} failed")
+    queued = report["outbox"]
+    if queued["open"] and queued["oldest_open_minutes"] >= STUCK_MAIL.total_seconds() // 60:
+        found.append(
+            f"{queued['open']} queued mail(s) waiting for {queued['oldest_open_minutes']} minutes"
+            f": {queued['last_problem'] or 'no drainer is running'}"
+        )
     return found
 
 

@@ -10,7 +10,8 @@ Every tick (30 s) a worker:
    time their clock shows `send_hour` after the edition closed at midnight UTC; and retries
    whose backoff has passed. A moment missed by up to `LATE_GRACE` (a worker down across
    midnight UTC) is still honoured with the edition before; older ones are dropped, because a
-   stale digest helps nobody.
+   stale digest helps nobody;
+3. sends the mail that web requests queued and the web process could not send (mail/outbox.py).
 Any number of workers can run, on any machines: deliveries and jobs are claimed with leases.
 """
 
@@ -28,6 +29,7 @@ from time import monotonic
 from zoneinfo import ZoneInfo
 
 from paperfeed.digest.send import SendSummary, is_due, send_edition, worker_name
+from paperfeed.mail import outbox
 from paperfeed.services import Services
 from paperfeed.storage import embeddings, jobs
 from paperfeed.storage import subscribers as store
@@ -136,7 +138,23 @@ class Worker:
             if summary.sent or summary.failed or summary.bounced:
                 log.info("digests %s", summary.as_dict())
             summaries.append(summary)
+        self.drain_outbox()
         return summaries
+
+    def drain_outbox(self) -> None:
+        services = self.services
+        drained = outbox.Drained(more=True)
+        while drained.more and not self.stopping.is_set():
+            drained = outbox.deliver(
+                services.engine, services.mail_backend(), services.clock, worker=self.name
+            )
+            if drained.sent or drained.retried or drained.failed:
+                log.info(
+                    "queued mail sent=%d retried=%d failed=%d",
+                    drained.sent,
+                    drained.retried,
+                    drained.failed,
+                )
 
     def daily_jobs(self, today: date) -> None:
         """Ingest, then (whatever the ingest's outcome) embed what is new and freeze

@@ -2,24 +2,24 @@
 
 The link is single use, valid 10 minutes and stored hashed; the session cookie likewise. Asking
 for a link answers the same whether or not the address has an account (accounts are made on
-first sign-in), and mail per address and per client is rate limited in the database so the
-limits hold across processes.
+first sign-in): the mail, or an empty row when none is due, goes to the outbox (mail/outbox.py)
+and leaves after the answer. Mail per address and per client is rate limited in the database so
+the limits hold across processes.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
-from email.utils import parseaddr
 from urllib.parse import urlencode
 
 import sqlalchemy as sa
 
 from paperfeed.accounts.addresses import normalize_email
 from paperfeed.accounts.tokens import hash_secret, new_secret
-from paperfeed.errors import InvalidInput, TooManyRequests
-from paperfeed.mail.backends import MailBackend, finish_headers
+from paperfeed.errors import InvalidInput
+from paperfeed.mail import outbox
+from paperfeed.mail.outbox import Mailer
 from paperfeed.storage import accounts as store
 from paperfeed.storage import rate_limits
 from paperfeed.storage.db import writing
@@ -38,14 +38,6 @@ LINK_PROBLEMS = {
 }
 
 
-@dataclass(frozen=True)
-class Mailer:
-    backend: MailBackend
-    sender: str  # "paperfeed <paperfeed@example.org>"
-    public_url: str  # links in mail point here, never at a request's Host header
-    hourly_limits: rate_limits.Limits = ()  # mail to any address, all clients together
-
-
 def request_link(
     engine: sa.Engine,
     mailer: Mailer,
@@ -55,47 +47,36 @@ def request_link(
     now: datetime,
     next_path: str = "/library",
 ) -> None:
-    """Mail a sign-in link, unless a limit says not to. Raises InvalidInput for a bad address
+    """Queue a sign-in link, unless a limit says not to. Raises InvalidInput for a bad address
     and TooManyRequests when this client asked too often; an address that asked too often
     gets the same silence as any other, so the answer reveals nothing about it."""
     email = normalize_email(raw_email)
     with writing(engine) as conn:
-        wait = rate_limits.retry_after(
-            conn, "sign-in client " + hash_secret(client), CLIENT_LIMITS, now
+        client_series = "sign-in client " + hash_secret(client)
+        outbox.refuse_floods(
+            conn, mailer, client_series, CLIENT_LIMITS, now, what="sign-in requests"
         )
-        if wait:
-            raise TooManyRequests.waiting("too many sign-in requests from your network", wait)
-        wait = rate_limits.retry_after(
-            conn, rate_limits.MAIL_TO_ADDRESSES, mailer.hourly_limits, now
-        )
-        if wait:
-            raise TooManyRequests.waiting("too many sign-in requests right now", wait)
-        if rate_limits.over_limits(
+        message = None
+        if not rate_limits.over_limits(
             conn, "sign-in address " + hash_secret(email), ADDRESS_LIMITS, now
         ):
-            return
-        store.forget_expired(conn, now)
-        secret, digest = new_secret()
-        store.store_sign_in_token(conn, digest, email, now, now + LINK_LIFETIME)
-    mailer.backend.send(sign_in_message(mailer, email, secret, next_path))
+            store.forget_expired(conn, now)
+            secret, digest = new_secret()
+            store.store_sign_in_token(conn, digest, email, now, now + LINK_LIFETIME)
+            message = sign_in_message(mailer, email, secret, next_path)
+        outbox.queue(conn, "sign-in", message, now, LINK_LIFETIME)
 
 
 def sign_in_message(mailer: Mailer, email: str, secret: str, next_path: str) -> EmailMessage:
-    link = f"{mailer.public_url.rstrip('/')}/sign-in/confirm?" + urlencode(
-        {"token": secret, "next": next_path}
-    )
-    message = EmailMessage()
-    message["Subject"] = "Your paperfeed sign-in link"
-    message["From"] = mailer.sender
-    message["To"] = email
-    message.set_content(
+    link = mailer.link("/sign-in/confirm?" + urlencode({"token": secret, "next": next_path}))
+    return mailer.letter(
+        email,
+        "Your paperfeed sign-in link",
         "Open this link to sign in to paperfeed:\n\n"
         f"{link}\n\n"
         "It works once, within 10 minutes. If you did not ask to sign in, ignore this mail:\n"
-        "nothing happens until the link is opened.\n"
+        "nothing happens until the link is opened.\n",
     )
-    domain = parseaddr(mailer.sender)[1].rpartition("@")[2] or "localhost"
-    return finish_headers(message, domain)
 
 
 def link_state(engine: sa.Engine, secret: str, now: datetime) -> str:

@@ -85,5 +85,13 @@ def _print_status(report: dict) -> None:
         counts = edition["deliveries"]
         told = ", ".join(f"{state} {n:,}" for state, n in sorted(counts.items()))
         click.echo(f"  {edition['day']}  {told or 'nothing recorded yet'}")
+    queued = report["outbox"]
+    finished = ", ".join(f"{state} {n:,}" for state, n in sorted(queued["finished"].items()))
+    line = f"queued mail: {queued['open']:,} waiting"
+    if queued["open"]:
+        line += f" (the oldest for {queued['oldest_open_minutes']} min)"
+    click.echo(f"{line}; last 24 h: {finished or 'none'}")
+    if queued["open"] and queued["last_problem"]:
+        click.echo(f"      {queued['last_problem'][:200]}")
     waiting = report["embeddings"]
     click.echo(f"papers waiting for a vector ({waiting['model']}): {waiting['waiting']:,}")

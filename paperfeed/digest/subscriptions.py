@@ -3,16 +3,16 @@
 Every way in answers the same, whatever state the address is in (new, pending, confirmed,
 unsubscribed, suppressed): a new or pending address gets a confirmation mail, a confirmed one a
 mail with its preferences link, a suppressed one nothing. So the answer never tells a stranger
-whether someone subscribes. Mail per address and per client is limited in the database.
+whether someone subscribes. The mail, or an empty row when none is due, goes to the outbox
+(mail/outbox.py) and leaves after the answer, so the answer also takes the same time. Mail per
+address and per client is limited in the database.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
-from email.utils import parseaddr
 from zoneinfo import available_timezones
 
 import sqlalchemy as sa
@@ -20,8 +20,9 @@ import sqlalchemy as sa
 from paperfeed.accounts.addresses import normalize_email
 from paperfeed.accounts.tokens import hash_secret
 from paperfeed.digest import links
-from paperfeed.errors import InvalidInput, NotFound, TooManyRequests
-from paperfeed.mail.backends import MailBackend, finish_headers
+from paperfeed.errors import InvalidInput, NotFound
+from paperfeed.mail import outbox
+from paperfeed.mail.outbox import Mailer
 from paperfeed.storage import rate_limits
 from paperfeed.storage import subscribers as store
 from paperfeed.storage.db import writing
@@ -58,14 +59,6 @@ TOPIC_LISTS = tuple(k for k, v in DEFAULTS["topics"].items() if isinstance(v, li
 def check_category(category: str) -> None:
     if not _CATEGORY.match(category):
         raise InvalidInput(f"{category[:40]!r} is not a category such as cs.CL or math.AG")
-
-
-@dataclass(frozen=True)
-class Outbox:
-    backend: MailBackend
-    sender: str
-    public_url: str
-    hourly_limits: rate_limits.Limits = ()  # mail to any address, all clients together
 
 
 def preferences_from(form: dict) -> dict:
@@ -146,7 +139,7 @@ def _whole(raw: object, name: str, low: int, high: int, default: int) -> int:
 
 def subscribe(
     engine: sa.Engine,
-    outbox: Outbox,
+    mailer: Mailer,
     raw_email: str | None,
     preferences: dict,
     *,
@@ -157,37 +150,39 @@ def subscribe(
     """Ask for the digest. Raises InvalidInput for a bad address or preferences and
     TooManyRequests when this client asked too often; otherwise the outcome is silent."""
     email = normalize_email(raw_email)
-    message = None
     with writing(engine) as conn:
-        wait = rate_limits.retry_after(
-            conn, "subscribe client " + hash_secret(client), CLIENT_LIMITS, now
-        )
-        if wait:
-            raise TooManyRequests.waiting("too many requests from your network", wait)
-        wait = rate_limits.retry_after(
-            conn, rate_limits.MAIL_TO_ADDRESSES, outbox.hourly_limits, now
-        )
-        if wait:
-            raise TooManyRequests.waiting("too many people are subscribing right now", wait)
-        found = store.get_by_email(conn, email)
-        if found is not None and found["suppressed_at"] is not None:
-            return  # mail to it bounced: nothing more goes there
-        if rate_limits.over_limits(
-            conn, "subscribe address " + hash_secret(email), ADDRESS_LIMITS, now
-        ):
-            return
-        secret = links.link_secret(conn)
-        prefs = preferences | ({"user_id": user_id} if user_id else {})
-        if found is None:
-            subscriber_id = store.create(conn, email, "pending", prefs, now)
-            message = _confirmation(outbox, secret, store.get(conn, subscriber_id), now)
-        elif found["status"] == "confirmed":
-            # Never change a confirmed subscription on an unverified request: remind instead.
-            message = _reminder(outbox, secret, found)
-        else:
-            store.update(conn, found["id"], status="pending", **prefs)
-            message = _confirmation(outbox, secret, store.get(conn, found["id"]), now)
-    outbox.backend.send(message)
+        client_series = "subscribe client " + hash_secret(client)
+        outbox.refuse_floods(conn, mailer, client_series, CLIENT_LIMITS, now, what="subscriptions")
+        kind, message = _mail_for(conn, mailer, email, preferences, now, user_id)
+        outbox.queue(conn, kind, message, now, timedelta(seconds=links.CONFIRM_SECONDS))
+
+
+def _mail_for(
+    conn: sa.Connection,
+    mailer: Mailer,
+    email: str,
+    preferences: dict,
+    now: datetime,
+    user_id: int | None,
+) -> tuple[str, EmailMessage | None]:
+    """Record the request and say which mail it earns: a confirmation, a reminder, or none."""
+    found = store.get_by_email(conn, email)
+    if found is not None and found["suppressed_at"] is not None:
+        return outbox.NOTHING, None  # mail to it bounced: nothing more goes there
+    if rate_limits.over_limits(
+        conn, "subscribe address " + hash_secret(email), ADDRESS_LIMITS, now
+    ):
+        return outbox.NOTHING, None
+    secret = links.link_secret(conn)
+    prefs = preferences | ({"user_id": user_id} if user_id else {})
+    if found is None:
+        subscriber_id = store.create(conn, email, "pending", prefs, now)
+        return "confirm", _confirmation(mailer, secret, store.get(conn, subscriber_id), now)
+    if found["status"] == "confirmed":
+        # Never change a confirmed subscription on an unverified request: remind instead.
+        return "reminder", _reminder(mailer, secret, found)
+    store.update(conn, found["id"], status="pending", **prefs)
+    return "confirm", _confirmation(mailer, secret, store.get(conn, found["id"]), now)
 
 
 def add(engine: sa.Engine, raw_email: str, preferences: dict, *, confirmed: bool, now: datetime):
@@ -300,38 +295,25 @@ def vote_url(public_url: str, secret: str, subscriber: dict, paper_id: str, up: 
     return f"{public_url.rstrip('/')}/digest/vote/{token}"
 
 
-def _message(outbox: Outbox, to: str, subject: str, body: str) -> EmailMessage:
-    message = EmailMessage()
-    message["Subject"] = subject
-    message["From"] = outbox.sender
-    message["To"] = to
-    message.set_content(body)
-    domain = parseaddr(outbox.sender)[1].rpartition("@")[2] or "localhost"
-    return finish_headers(message, domain)
-
-
-def _confirmation(outbox: Outbox, secret: str, subscriber: dict, now: datetime) -> EmailMessage:
+def _confirmation(mailer: Mailer, secret: str, subscriber: dict, now: datetime) -> EmailMessage:
     expires = now + timedelta(seconds=links.CONFIRM_SECONDS)
     token = links.sign(secret, subscriber, "confirm", expires_at=expires)
-    link = f"{outbox.public_url.rstrip('/')}/subscribe/confirm/{token}"
-    return _message(
-        outbox,
+    return mailer.letter(
         subscriber["email"],
         "Confirm your paperfeed digest",
         "Someone, probably you, asked for paperfeed's trending papers by mail at this address.\n"
         "Open this link and press the button to start receiving them:\n\n"
-        f"{link}\n\n"
+        f"{mailer.link('/subscribe/confirm/' + token)}\n\n"
         "The link works for 72 hours. If you did not ask for this, ignore this mail: you will\n"
         "get nothing else from us.\n",
     )
 
 
-def _reminder(outbox: Outbox, secret: str, subscriber: dict) -> EmailMessage:
-    return _message(
-        outbox,
+def _reminder(mailer: Mailer, secret: str, subscriber: dict) -> EmailMessage:
+    return mailer.letter(
         subscriber["email"],
         "Your paperfeed digest subscription",
         "Someone, probably you, asked to subscribe this address to paperfeed's digest.\n"
         "It is already subscribed. To change what you receive, or to stop it:\n\n"
-        f"{manage_url(outbox.public_url, secret, subscriber)}\n",
+        f"{manage_url(mailer.public_url, secret, subscriber)}\n",
     )

@@ -412,3 +412,27 @@ worker_jobs = sa.Table(
     sa.Column("note", sa.Text),
     sa.PrimaryKeyConstraint("name", "day"),
 )
+
+# Mail a visitor's request asks for (sign-in links, subscription confirmations and reminders),
+# written in the request's transaction and sent afterwards by a drainer (mail/outbox.py), so
+# every answer takes the same path and a mail server that is down loses nothing. `message` is
+# the whole RFC 5322 message, NULL when there is nothing to send (a silent path still writes its
+# row) and cleared once the row is finished, because it holds a live link.
+# status: pending, claimed, retry (next_attempt_at), sent, failed, expired, skipped.
+outbox = sa.Table(
+    "outbox",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("message", sa.LargeBinary),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("expires_at", UtcDateTime(), nullable=False),  # undelivered by then: useless
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("next_attempt_at", UtcDateTime()),
+    sa.Column("claimed_by", sa.String(128)),
+    sa.Column("claim_expires_at", UtcDateTime()),
+    sa.Column("finished_at", UtcDateTime()),
+    sa.Column("note", sa.Text),
+    sa.Index("ix_outbox_status", "status", "next_attempt_at"),
+)

@@ -14,6 +14,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from paperfeed.accounts import signin
 from paperfeed.errors import InvalidInput
+from paperfeed.mail.outbox import Mailer
 from paperfeed.web.session import (
     check_csrf,
     current_user,
@@ -34,10 +35,10 @@ def local_path(raw: object, default: str = "/library") -> str:
     return raw
 
 
-def _mailer(request: Request) -> signin.Mailer:
+def mailer(request: Request) -> Mailer:
+    """How mail a visitor asks for is written; it leaves after the answer (web/mail_queue.py)."""
     settings = request.app.state.services.settings
-    return signin.Mailer(
-        backend=request.app.state.services.mail_backend(),
+    return Mailer(
         sender=settings.mail_from,
         public_url=settings.public_url,
         hourly_limits=((timedelta(hours=1), settings.mail_hourly_limit),),
@@ -62,7 +63,7 @@ async def request_link(request: Request) -> HTMLResponse:
         await run_in_threadpool(
             signin.request_link,
             services.engine,
-            _mailer(request),
+            mailer(request),
             email if isinstance(email, str) else None,
             client=_client(request),
             now=services.clock(),
@@ -74,7 +75,10 @@ async def request_link(request: Request) -> HTMLResponse:
         )
         return HTMLResponse(html, 400)
     # The same page for every valid address: it says nothing about whether one has an account.
-    return HTMLResponse(render("sign_in_sent.html", request=request, email=email))
+    return HTMLResponse(
+        render("sign_in_sent.html", request=request, email=email),
+        background=request.app.state.mail_queue.after_response(),
+    )
 
 
 async def confirm_page(request: Request) -> HTMLResponse:

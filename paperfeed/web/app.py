@@ -6,6 +6,8 @@ render. Each HTML page has a JSON twin built from the same dict, so the two cann
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 from starlette.applications import Starlette
@@ -27,6 +29,7 @@ from paperfeed.web import (
 )
 from paperfeed.web.errors import EXCEPTION_HANDLERS
 from paperfeed.web.limits import BodyLimit
+from paperfeed.web.mail_queue import MailQueue
 from paperfeed.web.security import SecurityHeaders
 from paperfeed.web.session import Visitors
 
@@ -98,6 +101,7 @@ def create_app(services: Services) -> Starlette:
     https = services is not None and services.settings.public_url.startswith("https://")
     app = Starlette(
         routes=routes,
+        lifespan=_lifespan,
         exception_handlers=EXCEPTION_HANDLERS,
         middleware=[
             Middleware(SecurityHeaders, https=https),
@@ -106,4 +110,15 @@ def create_app(services: Services) -> Starlette:
         ],
     )
     app.state.services = services
+    app.state.mail_queue = MailQueue(services) if services is not None else None
     return app
+
+
+@contextlib.asynccontextmanager
+async def _lifespan(app: Starlette) -> AsyncIterator[None]:
+    queue = app.state.mail_queue
+    if queue is None:
+        yield
+        return
+    async with queue.polling():
+        yield

@@ -18,7 +18,7 @@ from starlette.responses import HTMLResponse, Response
 from paperfeed.digest import profile, subscriptions
 from paperfeed.errors import Forbidden, InvalidInput, NotFound
 from paperfeed.web import feeds
-from paperfeed.web.account import MAX_FORM_FIELD, _client
+from paperfeed.web.account import MAX_FORM_FIELD, _client, mailer
 from paperfeed.web.session import check_csrf, current_user, require_user
 from paperfeed.web.templates import render
 
@@ -43,16 +43,6 @@ _LISTS = subscriptions.TOPIC_LISTS
 
 def _services(request: Request):  # noqa: ANN202
     return request.app.state.services
-
-
-def _outbox(request: Request) -> subscriptions.Outbox:
-    services = _services(request)
-    return subscriptions.Outbox(
-        backend=services.mail_backend(),
-        sender=services.settings.mail_from,
-        public_url=services.settings.public_url,
-        hourly_limits=((timedelta(hours=1), services.settings.mail_hourly_limit),),
-    )
 
 
 def _page(request: Request, name: str, status: int = 200, **context: object) -> HTMLResponse:
@@ -110,7 +100,7 @@ async def subscribe(request: Request) -> HTMLResponse:
         await run_in_threadpool(
             subscriptions.subscribe,
             services.engine,
-            _outbox(request),
+            mailer(request),
             form.get("email"),
             preferences,
             client=_client(request),
@@ -119,7 +109,9 @@ async def subscribe(request: Request) -> HTMLResponse:
         )
     except InvalidInput as exc:
         return _page(request, "subscribe.html", 400, prefs=_prefs_view(form), problem=str(exc))
-    return _page(request, "subscribe_sent.html", email=form.get("email", ""))
+    page = _page(request, "subscribe_sent.html", email=form.get("email", ""))
+    page.background = request.app.state.mail_queue.after_response()
+    return page
 
 
 async def confirm_page(request: Request) -> HTMLResponse:

@@ -15,7 +15,15 @@ from paperfeed.digest.send import send_edition
 from paperfeed.errors import StorageError
 from paperfeed.ingest.run import ingest
 from paperfeed.models import Batch, RecordFailure, Signal
-from paperfeed.storage import accounts, embeddings, engagement, jobs, library, rate_limits
+from paperfeed.storage import (
+    accounts,
+    embeddings,
+    engagement,
+    jobs,
+    library,
+    outbox,
+    rate_limits,
+)
 from paperfeed.storage import subscribers as subscriber_store
 from paperfeed.storage.copy import copy_database
 from paperfeed.storage.db import connect, writing
@@ -73,6 +81,7 @@ def laptop(services, tmp_path):
         ada = subscriber_store.get_by_email(conn, "ada@example.org")
         subscriber_store.vote(conn, ada["id"], ids[1], 1, later)
         jobs.claim(conn, "snapshot", DAY, "worker-1", later, later + timedelta(minutes=10))
+        outbox.add(conn, "sign-in", b"To: ada@example.org\r\n\r\n\xff", later, later)
     with services.engine.connect() as conn:
         empty = [t.name for t in metadata.sorted_tables if not _count(conn, t)]
     assert not empty, f"the fixture leaves tables empty, so their copy is untested: {empty}"

@@ -20,6 +20,7 @@ import pytest
 from paperfeed.digest import subscriptions
 from paperfeed.storage import subscribers as store
 from tests.subscriptions.conftest import DAY, TOPICS
+from tests.support import mailbox
 from tests.support.browser import Watch
 from tests.support.live import LiveServer, cli_env, run_cli
 
@@ -61,8 +62,7 @@ def subscriber(site, address: str = ADDRESS) -> dict | None:
 
 
 def mails(site) -> list:
-    found = sorted((site.home / "mail").glob("*.eml"), key=lambda p: p.stat().st_mtime_ns)
-    return [email.message_from_bytes(p.read_bytes(), policy=policy.default) for p in found]
+    return mailbox.settled(site.engine, site.home / "mail")
 
 
 def link_in(message, path: str) -> str:

@@ -5,14 +5,13 @@ Mail goes to the file backend; the test follows the links in it as a subscriber 
 
 from __future__ import annotations
 
-import email
 import re
-from email import policy
 
 import httpx
 import pytest
 
 from paperfeed.storage import subscribers as store
+from tests.support import mailbox
 from tests.support.live import LiveServer, cli_env
 
 
@@ -30,8 +29,7 @@ def csrf_of(html: str) -> str:
 
 
 def mails(site) -> list:
-    found = sorted(site.mail_dir.glob("*.eml"), key=lambda p: p.stat().st_mtime_ns)
-    return [email.message_from_bytes(p.read_bytes(), policy=policy.default) for p in found]
+    return mailbox.settled(site.engine, site.mail_dir)
 
 
 def link_in(message, path: str) -> str:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import email
 import re
 from datetime import UTC, datetime
-from email import policy
 
 import bibtexparser
 import httpx
@@ -17,6 +16,7 @@ import pytest
 
 from paperfeed.ingest.run import ingest
 from paperfeed.models import Batch, Paper
+from tests.support import mailbox
 from tests.support.live import LiveServer, cli_env
 from tests.web.test_pages import OneBatch
 
@@ -50,6 +50,7 @@ def site(services, tmp_path):
     ingest(OneBatch(Batch(papers=PAPERS, signals=[])), services.engine)
     server = LiveServer(cli_env(tmp_path, services.settings.database_url)).wait_ready()
     server.mail_dir = tmp_path / "mail"
+    server.engine = services.engine
     yield server
     server.stop()
 
@@ -59,8 +60,7 @@ def csrf_of(html: str) -> str:
 
 
 def mails(site) -> list[email.message.EmailMessage]:
-    found = sorted(site.mail_dir.glob("*.eml")) if site.mail_dir.exists() else []
-    return [email.message_from_bytes(p.read_bytes(), policy=policy.default) for p in found]
+    return mailbox.settled(site.engine, site.mail_dir)
 
 
 def ask_for_link(client: httpx.Client, address: str) -> httpx.Response:

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from tests.support import mailbox
 from tests.support.balancer import RoundRobinProxy
 from tests.support.browser import Watch
 from tests.support.live import LiveServer, cli_env, run_cli
@@ -137,12 +138,10 @@ def test_pages_work_on_a_phone_sized_screen(site, browser):
 
 def _sign_in_link(mail_dir, before: int) -> str:
     import re
-    from email import message_from_bytes, policy
 
-    found = sorted(mail_dir.glob("*.eml"), key=lambda p: p.stat().st_mtime)
+    found = mailbox.wait_for(mail_dir, before + 1)
     assert len(found) == before + 1, "one sign-in mail was sent"
-    message = message_from_bytes(found[-1].read_bytes(), policy=policy.default)
-    body = message.get_body(("plain",)).get_content()
+    body = found[-1].get_body(("plain",)).get_content()
     return re.search(r"(http://\S+/sign-in/confirm\?\S+)", body).group(1)
 
 
