@@ -40,7 +40,8 @@ import picks_baselines  # noqa: E402
 import picks_data  # noqa: E402
 
 from paperfeed.picks.loading import load_papers  # noqa: E402
-from paperfeed.picks.model import WEIGHTS, Reader, rank_picks, score_parts, weigh  # noqa: E402
+from paperfeed.picks.model import WEIGHTS, rank_picks, score_parts, weigh  # noqa: E402
+from paperfeed.picks.reader import Reader  # noqa: E402
 from paperfeed.picks.shelf import Shelf  # noqa: E402
 from paperfeed.search.embedder import DEFAULT_MODEL  # noqa: E402
 from paperfeed.storage.db import connect  # noqa: E402

@@ -17,7 +17,8 @@ import sqlalchemy as sa
 from paperfeed.config import Settings
 from paperfeed.ingest.http import PoliteClient
 from paperfeed.ingest.run import now_utc
-from paperfeed.mail.backends import MailBackend, backend_from_settings
+from paperfeed.mail.backends import backend_from_settings
+from paperfeed.mail.message import MailBackend
 from paperfeed.search.service import SearchService
 from paperfeed.storage.db import connect, ensure_schema
 from paperfeed.trending.service import trending

@@ -34,7 +34,8 @@ from paperfeed import catalog
 from paperfeed.digest import subscriptions
 from paperfeed.digest.topics import Mutes, followed_in
 from paperfeed.picks import loading as picks_loading
-from paperfeed.picks.model import Pick, Reader, rank_picks
+from paperfeed.picks.model import Pick, rank_picks
+from paperfeed.picks.reader import Reader
 from paperfeed.picks.shelf import Shelf, ShelfPaper
 from paperfeed.storage import embeddings, ingest_runs, papers, signals
 from paperfeed.storage import library as library_store

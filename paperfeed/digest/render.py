@@ -27,7 +27,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from paperfeed.digest.math_text import CONTROL_CHARACTERS, latex_to_text
 from paperfeed.errors import InvalidInput
-from paperfeed.mail.backends import finish_headers
+from paperfeed.mail.message import finish_headers
 
 ABSTRACT_CHARS = 300
 TITLE_CHARS = 300  # real titles are under 250; a longer one is hostile or broken

@@ -27,8 +27,8 @@ import sqlalchemy as sa
 from paperfeed.digest import compose as composing
 from paperfeed.digest import links
 from paperfeed.digest.render import digest_message
-from paperfeed.mail.backends import MailBackend
 from paperfeed.mail.failures import MailSetupFailure, PermanentMailFailure, TemporaryMailFailure
+from paperfeed.mail.message import MailBackend
 from paperfeed.storage import deliveries as ledger
 from paperfeed.storage import subscribers as store
 from paperfeed.storage.db import writing

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from paperfeed.picks.model import mentions, name_key
+from paperfeed.picks.reader import mentions, name_key
 
 
 def followed_in(followed: Iterable[str], authors: Sequence[str]) -> list[str]:

@@ -11,36 +11,17 @@ import os
 import sys
 import uuid
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol, TextIO
+from typing import TYPE_CHECKING, TextIO
 from urllib.parse import unquote, urlsplit
 
 from paperfeed.errors import ConfigError
 from paperfeed.mail.dkim import SigningBackend, load_signer
+from paperfeed.mail.message import MailBackend
 from paperfeed.mail.smtp import LONGEST_LINE, SmtpBackend
 
 if TYPE_CHECKING:
     from paperfeed.config import Settings
-
-
-class MailBackend(Protocol):
-    def send(self, message: EmailMessage) -> None: ...
-
-    def close(self) -> None: ...
-
-    def __enter__(self) -> MailBackend: ...
-
-    def __exit__(self, *exc: object) -> None: ...
-
-
-def finish_headers(message: EmailMessage, domain: str) -> EmailMessage:
-    """Every message leaves with a Date and a unique Message-ID."""
-    if "Date" not in message:
-        message["Date"] = formatdate(localtime=False, usegmt=True)
-    if "Message-ID" not in message:
-        message["Message-ID"] = make_msgid(domain=domain)
-    return message
 
 
 class _LocalBackend:

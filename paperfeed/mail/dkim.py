@@ -12,17 +12,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import dkim
 from dkim.crypto import UnparsableKeyError, parse_pem_private_key
 
 from paperfeed.errors import ConfigError
 from paperfeed.mail.failures import MailSetupFailure
+from paperfeed.mail.message import MailBackend
 from paperfeed.mail.smtp import wire_bytes
-
-if TYPE_CHECKING:
-    from paperfeed.mail.backends import MailBackend
 
 # Headers a relay may add or rewrite; signing them would break the signature on the way.
 _UNSIGNED = {name.decode() for name in dkim.DKIM.SHOULD_NOT} | {"x-mailer"}

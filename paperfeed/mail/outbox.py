@@ -25,8 +25,8 @@ from email.utils import parseaddr
 import sqlalchemy as sa
 
 from paperfeed.errors import TooManyRequests
-from paperfeed.mail.backends import MailBackend, finish_headers
 from paperfeed.mail.failures import MailSetupFailure, PermanentMailFailure, TemporaryMailFailure
+from paperfeed.mail.message import MailBackend, finish_headers
 from paperfeed.mail.smtp import LONGEST_LINE
 from paperfeed.storage import outbox as store
 from paperfeed.storage import rate_limits

@@ -16,7 +16,8 @@ import sqlalchemy as sa
 
 from paperfeed.errors import InvalidInput, NotFound
 from paperfeed.picks.loading import load_background, load_papers
-from paperfeed.picks.model import Reader, rank_picks
+from paperfeed.picks.model import rank_picks
+from paperfeed.picks.reader import Reader
 from paperfeed.picks.shelf import Shelf
 
 _CATEGORY = re.compile(r"^[a-z-]+(\.[A-Za-z-]+)?$")

@@ -21,13 +21,13 @@ Ranking never drops a candidate: a 👎 only lowers scores, so a digest always r
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 from sklearn.svm import LinearSVC
 
+from paperfeed.picks.reader import Reader, followed, mentions
 from paperfeed.picks.reasons import explain
 from paperfeed.picks.shelf import Shelf
 
@@ -44,22 +44,6 @@ WEIGHTS = {
 }
 WORDS_C = 0.01  # SVM regularisation, as arxiv-sanity-lite; 0.1 and 1 were no better
 MEANING_C = 0.1
-
-
-@dataclass(frozen=True)
-class Reader:
-    """What a reader gave: papers (ids) and topics (categories, keywords, followed authors)."""
-
-    library: tuple[str, ...] = ()
-    liked: tuple[str, ...] = ()
-    disliked: tuple[str, ...] = ()
-    categories: tuple[str, ...] = ()
-    keywords: tuple[str, ...] = ()
-    authors: tuple[str, ...] = ()
-
-    @property
-    def is_cold(self) -> bool:
-        return not (self.library or self.liked)
 
 
 @dataclass(frozen=True)
@@ -136,11 +120,6 @@ def weigh(parts: dict[str, np.ndarray], weights: dict[str, float]) -> dict[str, 
     return {name: weights.get(name, 0.0) * _standardise(values) for name, values in parts.items()}
 
 
-def followed(reader: Reader, paper) -> list[str]:  # noqa: ANN001 - a ShelfPaper
-    wanted = {name_key(a) for a in reader.authors}
-    return [a for a in paper.authors if name_key(a) in wanted]
-
-
 def _learned(features, positives, negatives, background, rows, c: float) -> np.ndarray:  # noqa: ANN001
     """A linear SVM's margin for `rows`: positives against background and 👎 papers."""
     negative_rows = np.r_[negatives, background].astype(np.intp)
@@ -185,21 +164,8 @@ def _keyword_match(keywords: Sequence[str], rows: np.ndarray, shelf: Shelf) -> n
     return points
 
 
-def mentions(text: str, keyword: str) -> bool:
-    """Whether lower-case `text` says `keyword` as words."""
-    term = keyword.lower().strip()
-    if not term or term not in text:
-        return False
-    return re.search(r"(?<!\w)" + re.escape(term) + r"(?!\w)", text) is not None
-
-
 def _standardise(values: np.ndarray) -> np.ndarray:
     spread = float(values.std())
     if not math.isfinite(spread) or spread < 1e-12:
         return np.zeros_like(values)
     return (values - values.mean()) / spread
-
-
-def name_key(author: str) -> str:
-    """An author's name as compared: case and spacing do not matter."""
-    return " ".join(author.lower().split())

@@ -12,8 +12,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from paperfeed.picks.reader import Reader, followed, mentions
+
 if TYPE_CHECKING:
-    from paperfeed.picks.model import Reader
     from paperfeed.picks.shelf import Shelf
 
 NEAR_SHARE = 0.8  # name every own paper at least this close, relative to the closest one
@@ -42,8 +43,6 @@ def _phrase(name: str, reader: Reader, shelf: Shelf, row: int) -> str:
     if name in ("words", "meaning"):
         return _like(reader, shelf, row)
     if name == "keyword":
-        from paperfeed.picks.model import mentions
-
         text = paper.text.lower()
         said = [k for k in reader.keywords if mentions(text, k)]
         if said:
@@ -53,8 +52,6 @@ def _phrase(name: str, reader: Reader, shelf: Shelf, row: int) -> str:
         listed = [c for c in paper.categories if c in set(reader.categories)]
         return f"New in {listed[0]}" if listed else ""
     if name == "author":
-        from paperfeed.picks.model import followed
-
         names = followed(reader, paper)
         return f"by {', '.join(names[:2])}, whom you follow" if names else ""
     if name == "popularity" and paper.upvotes > 0:

@@ -176,6 +176,17 @@ async def trending_feed(request: Request) -> Response:
     )
 
 
+async def category_feed(request: Request) -> Response:
+    """/categories/{category}.atom and .rss: a category's trending list."""
+    category = trending_pages.category_param(request.path_params["category"])
+    listing = await trending_pages.trending_listing(request, category, limit=FEED_SIZE)
+    title = f"Trending in {category} ({listing['window']})"
+    page = f"/categories/{category}"
+    return feed_response(
+        request, _kind(request), title, page, listing["papers"], version=listing["as_of"]
+    )
+
+
 async def new_feed(request: Request) -> Response:
     """/new.atom and /new.rss: the newest papers (per category with ?category=)."""
     found = await trending_pages.newest(request, limit=FEED_SIZE)

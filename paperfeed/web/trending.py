@@ -50,7 +50,7 @@ def _services(request: Request):  # noqa: ANN202
     return request.app.state.services
 
 
-def _category(raw: str | None) -> str | None:
+def category_param(raw: str | None) -> str | None:
     raw = (raw or "").strip()
     if not raw:
         return None
@@ -91,7 +91,7 @@ def trending_options(request: Request, category: str | None = None) -> dict:
         raise InvalidInput(f"window must be one of {', '.join(WINDOWS)}")
     return {
         "window": window,
-        "category": category or _category(request.query_params.get("category")),
+        "category": category or category_param(request.query_params.get("category")),
         "day": _day(request.query_params.get("date")),
         "limit": _int(request, "limit", PAGE_TRENDING, 1, MAX_LIMIT),
     }
@@ -147,26 +147,17 @@ async def home_page(request: Request) -> HTMLResponse:
     return HTMLResponse(_render_trending(request, listing, categories, "/", marks))
 
 
-async def category_page(request: Request) -> HTMLResponse | JSONResponse:
-    raw = request.path_params["category"]
-    name, _, suffix = raw.rpartition(".")
-    if suffix not in ("json", "atom", "rss"):
-        name, suffix = raw, "html"
-    category = _category(name)
-    if suffix in ("atom", "rss"):
-        from paperfeed.web.feeds import FEED_SIZE, feed_response
-
-        listing = await trending_listing(request, category, limit=FEED_SIZE)
-        title = f"Trending in {category} ({listing['window']})"
-        page = f"/categories/{category}"
-        return feed_response(
-            request, suffix, title, page, listing["papers"], version=listing["as_of"]
-        )
-    if suffix == "json":
-        return FastJSONResponse(await trending_listing(request, category))
+async def category_page(request: Request) -> HTMLResponse:
+    category = category_param(request.path_params["category"])
     listing = await _page_listing(request, category)
     marks = await marks_for(request, listing["papers"])
     return HTMLResponse(_render_trending(request, listing, [], f"/categories/{category}", marks))
+
+
+async def category_json(request: Request) -> JSONResponse:
+    """/categories/{category}.json: a category page's list as JSON."""
+    category = category_param(request.path_params["category"])
+    return FastJSONResponse(await trending_listing(request, category))
 
 
 def _render_trending(
@@ -196,7 +187,7 @@ async def trending_json(request: Request) -> JSONResponse:
 
 def _new_options(request: Request) -> dict:
     return {
-        "category": _category(request.query_params.get("category")),
+        "category": category_param(request.query_params.get("category")),
         "page": _int(request, "page", 1, 1, 10_000),
     }
 

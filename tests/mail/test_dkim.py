@@ -14,8 +14,9 @@ import pytest
 
 from paperfeed.config import load_settings
 from paperfeed.errors import ConfigError
-from paperfeed.mail.backends import backend_from_settings, finish_headers
+from paperfeed.mail.backends import backend_from_settings
 from paperfeed.mail.dkim import SigningBackend, load_signer
+from paperfeed.mail.message import finish_headers
 from tests.mail.test_smtp import digest
 
 DOMAIN, SELECTOR = "papers.example.org", "pf2026"

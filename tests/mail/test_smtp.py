@@ -9,12 +9,13 @@ from email.message import EmailMessage
 import pytest
 
 from paperfeed.errors import ConfigError
-from paperfeed.mail.backends import backend_from_url, finish_headers
+from paperfeed.mail.backends import backend_from_url
 from paperfeed.mail.failures import (
     MailSetupFailure,
     PermanentMailFailure,
     TemporaryMailFailure,
 )
+from paperfeed.mail.message import finish_headers
 from paperfeed.mail.smtp import parse_smtp_url
 from tests.support.live import free_port
 from tests.support.smtp import SmtpServer

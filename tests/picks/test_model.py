@@ -1,7 +1,8 @@
 """rank_picks as a reader meets it: learned from the library and votes, topics as priors, a
 truthful reason for each pick, and never a lost slot."""
 
-from paperfeed.picks.model import Reader, rank_picks
+from paperfeed.picks.model import rank_picks
+from paperfeed.picks.reader import Reader
 from tests.picks.conftest import (
     CHINESE_MIXTRAL,
     LEGAL_CASES,
