@@ -159,21 +159,21 @@ class Worker:
     def daily_jobs(self, today: date) -> None:
         """Ingest, then (whatever the ingest's outcome) embed what is new and freeze
         yesterday's trending; each step claimed, so each runs once across all workers."""
-        if self._claim("ingest", today):
-            self._run_job("ingest", today, self._ingest)
+        self.run_job("ingest", today, self._ingest)
         ingest = self._state("ingest", today)
         if not ingest or ingest["status"] not in ("done", "failed"):
             return
-        if self._claim("index", today):
-            self._run_job("index", today, self._index)
+        self.run_job("index", today, self._index)
         if self.stopping.is_set():
             return
-        if self._claim("snapshot", today):
-            self._run_job("snapshot", today, lambda: self._snapshot(today - timedelta(days=1)))
+        self.run_job("snapshot", today, lambda: self._snapshot(today - timedelta(days=1)))
 
-    def _run_job(self, job: str, day: date, work: Callable[[], tuple[bool, str]]) -> None:
-        """Run a claimed job, renewing its lease while it runs: a live worker keeps its job
-        however long it takes, a dead one loses it within JOB_LEASE."""
+    def run_job(self, job: str, day: date, work: Callable[[], tuple[bool, str]]) -> bool:
+        """Claim the (job, day) and run `work`, renewing the lease while it runs: a live worker
+        keeps its job however long it takes, a dead one loses it within JOB_LEASE. False,
+        without running anything, when another worker holds it or it is already done."""
+        if not self._claim(job, day):
+            return False
         done = threading.Event()
 
         def renew() -> None:
@@ -199,8 +199,9 @@ class Worker:
             with writing(self.services.engine, row_locks=True) as conn:
                 jobs.release(conn, job, day, self.name, self.services.clock(), str(stopped))
             log.info("job handed back job=%s note=%s", job, stopped)
-            return
+            return True
         self._finish(job, day, ok, note)
+        return True
 
     def _ingest(self) -> tuple[bool, str]:
         commands = [c.strip() for c in self.services.settings.worker_ingest.split(";")]

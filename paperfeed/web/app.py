@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -32,8 +31,7 @@ from paperfeed.web.limits import BodyLimit
 from paperfeed.web.mail_queue import MailQueue
 from paperfeed.web.security import SecurityHeaders
 from paperfeed.web.session import Visitors
-
-STATIC_DIR = Path(__file__).parent / "static"
+from paperfeed.web.static import STATIC_DIR, VersionedStaticFiles, version
 
 
 def create_app(services: Services) -> Starlette:
@@ -99,6 +97,7 @@ def create_app(services: Services) -> Starlette:
         Route("/digest/vote/{token}", digest.vote, methods=["POST"]),
         Route("/admin/digest", digest.preview_page, name="digest_preview"),
         Route("/healthz", pages.health_check, name="healthz"),
+        Mount(f"/static/{version()}", VersionedStaticFiles(directory=STATIC_DIR)),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ]
     https = services is not None and services.settings.public_url.startswith("https://")

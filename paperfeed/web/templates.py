@@ -7,6 +7,8 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup, escape
 
+from paperfeed.web.static import static_url
+
 _ENV = Environment(
     loader=FileSystemLoader(Path(__file__).parent / "templates"),
     autoescape=select_autoescape(default=True),
@@ -36,6 +38,7 @@ def _csrf_token(request: object) -> str:
 
 _ENV.filters["highlight"] = highlight
 _ENV.globals["csrf_token"] = _csrf_token
+_ENV.globals["static_url"] = static_url
 _ENV.globals["here"] = lambda request: (
     request.url.path + ("?" + request.url.query if request.url.query else "")
 )

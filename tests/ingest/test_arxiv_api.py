@@ -2,7 +2,7 @@
 
 Real inputs: the 2026 recordings (id lookups, an unknown id, the HTTP 400 error feed, and the
 `search_query=testing` pages) and the raw 2016 Atom files, all from
-/work/shared/data/A_arxiv_fixtures. The 2026 recordings store arXiv's UTF-8 body decoded as
+../shared/data/A_arxiv_fixtures. The 2026 recordings store arXiv's UTF-8 body decoded as
 Latin-1 ("WÃ¼bben"), so `queue_recording` encodes it back to Latin-1 to serve the bytes arXiv
 sent. Hand-made inputs under tests/data/arxiv_api/ (see its README) cover broken entries,
 paging edge cases and hostile XML; most are built from the recorded entries.

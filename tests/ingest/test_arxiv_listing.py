@@ -2,7 +2,7 @@
 
 Where the inputs come from:
 - The legacy RSS 1.0/RDF feed is REAL: arXiv's hep-ex feed of 2018-05-23 (trimmed to 3 items),
-  /work/shared/data/A_arxiv_fixtures/arxiv_rss_legacy_rdf/.
+  ../shared/data/A_arxiv_fixtures/arxiv_rss_legacy_rdf/.
 - The RSS 2.0 and Atom listings in tests/data/listing/ are NOT recorded: no real sample was
   available. They are BUILT FROM arXiv's documentation of its feeds (info.arxiv.org/help/
   rss_specifications.html and atom_specifications.html, i.e. the feed at rss.arxiv.org since

@@ -10,7 +10,8 @@ from paperfeed.ingest.run import ingest
 from paperfeed.models import Batch
 from paperfeed.storage import subscribers as store
 from paperfeed.storage.db import writing
-from tests.subscriptions.conftest import NOON, OneBatch, day_papers
+from tests.subscriptions.conftest import NOON, day_papers
+from tests.support.sources import OneBatch
 
 DAY = NOON.date()
 

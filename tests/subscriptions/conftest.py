@@ -11,7 +11,7 @@ from paperfeed.digest.send import Sender
 from paperfeed.ingest.run import ingest
 from paperfeed.mail.backends import backend_from_url
 from paperfeed.models import Batch, Paper, Signal
-from tests.web.test_pages import OneBatch
+from tests.support.sources import OneBatch
 
 DAY = date(2026, 3, 2)  # a Monday
 NOON = datetime.combine(DAY, time(12), UTC)

@@ -33,7 +33,7 @@ def template_db(tmp_path):
     from paperfeed.ingest.run import ingest
     from paperfeed.models import Batch, Signal
     from tests.subscriptions.conftest import NOON, day_papers
-    from tests.web.test_pages import OneBatch
+    from tests.support.sources import OneBatch
 
     signals = [Signal("2603.00001", "hf", "upvotes", 40, NOON)]
     ingest(

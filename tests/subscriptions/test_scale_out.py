@@ -32,7 +32,7 @@ from paperfeed.storage.tables import deliveries
 from tests.subscriptions.conftest import DAY, NOON, day_papers
 from tests.support.live import LiveServer, cli_env, run_cli
 from tests.support.postgres import OwnPostgres
-from tests.web.test_pages import OneBatch
+from tests.support.sources import OneBatch
 
 WORKERS = 4
 MANY = 20_000

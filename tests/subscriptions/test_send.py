@@ -12,7 +12,7 @@ from paperfeed.models import Batch
 from paperfeed.storage import deliveries as ledger
 from paperfeed.storage import subscribers as store
 from tests.subscriptions.conftest import DAY, NOON, SEND_AT, add_subscriber
-from tests.web.test_pages import OneBatch
+from tests.support.sources import OneBatch
 
 
 class FailingSource:

@@ -18,7 +18,7 @@ from paperfeed.ingest.run import ingest
 from paperfeed.models import Batch, Paper
 from tests.support import mailbox
 from tests.support.live import LiveServer, cli_env
-from tests.web.test_pages import OneBatch
+from tests.support.sources import OneBatch
 
 T0 = datetime(2026, 3, 1, 12, tzinfo=UTC)
 PAPERS = [

@@ -10,21 +10,9 @@ import pytest
 from paperfeed.ingest.run import ingest
 from paperfeed.models import Batch, Paper, Signal, Version
 from tests.support.live import LiveServer, cli_env
+from tests.support.sources import OneBatch
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
-
-
-class OneBatch:
-    name = "arxiv-oai"
-
-    def __init__(self, batch):
-        self._batch = batch
-
-    def checkpoint_key(self):
-        return None
-
-    def batches(self, checkpoint):
-        yield self._batch
 
 
 @pytest.fixture
@@ -109,6 +97,33 @@ def test_every_page_carries_a_strict_content_security_policy(live):
     css = httpx.get(live.url + "/static/paperfeed.css")
     assert css.status_code == 200 and "text/css" in css.headers["content-type"]
     assert "<style" not in httpx.get(live.url + "/").text
+
+
+def test_static_files_are_versioned_by_content_and_cached_for_good(live, tmp_path):
+    import re
+
+    from paperfeed.web.static import content_version
+
+    page = httpx.get(live.url + "/papers/2401.00001").text
+    links = re.findall(r'(?:href|src)="(/static/[^"]+)"', page)
+    assert any(link.endswith("/katex/katex.min.css") for link in links)
+    for link in links:
+        version = link.split("/")[2]
+        assert re.fullmatch(r"[0-9a-f]{12}", version), link
+        answer = httpx.get(live.url + link)
+        assert answer.status_code == 200, link
+        assert answer.headers["cache-control"] == "public, max-age=31536000, immutable"
+    # KaTeX's fonts, linked relatively from its stylesheet, are under the same version.
+    font = httpx.get(f"{live.url}/static/{version}/katex/fonts/KaTeX_Main-Regular.woff2")
+    assert font.status_code == 200
+    # Unversioned paths still answer, without the promise.
+    plain = httpx.get(live.url + "/static/paperfeed.css")
+    assert plain.status_code == 200 and "immutable" not in plain.headers.get("cache-control", "")
+    # Any change to any file is a new version.
+    (tmp_path / "a.css").write_text("body{}")
+    before = content_version(tmp_path)
+    (tmp_path / "a.css").write_text("body{color:red}")
+    assert content_version(tmp_path) != before
 
 
 def test_trending_refuses_bad_parameters_in_the_one_error_shape(live):
