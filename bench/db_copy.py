@@ -91,7 +91,7 @@ def timed_copy(source_url: str, target_url: str) -> tuple[float, dict[str, float
     per_table: dict[str, float] = {}
     marks = {"at": time.perf_counter()}
 
-    def note(progress) -> None:  # noqa: ANN001
+    def note(progress) -> None:
         now = time.perf_counter()
         per_table[progress.table] = per_table.get(progress.table, 0.0) + now - marks["at"]
         marks["at"] = now

@@ -26,7 +26,7 @@ def say(message: str) -> None:
     print(f"[{datetime.now():%H:%M:%S}] {message}", file=sys.stderr, flush=True)
 
 
-def engine_of():  # noqa: ANN201
+def engine_of():
     from paperfeed.storage.db import connect
 
     return connect(f"sqlite:///{DATABASE}")

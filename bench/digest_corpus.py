@@ -24,13 +24,13 @@ class _Readings:
 
     name = "hf-daily"
 
-    def __init__(self, batch) -> None:  # noqa: ANN001
+    def __init__(self, batch) -> None:
         self._batch = batch
 
     def checkpoint_key(self) -> None:
         return None
 
-    def batches(self, checkpoint):  # noqa: ANN001, ANN201
+    def batches(self, checkpoint):
         yield self._batch
 
 
@@ -101,7 +101,7 @@ def build_database(rebuild: bool) -> dict:
     return build
 
 
-def embed(engine, ids: list[str]) -> None:  # noqa: ANN001
+def embed(engine, ids: list[str]) -> None:
     from paperfeed.search.embedder import Embedder, embedded_text, resolve_model_path, text_hash
     from paperfeed.storage import embeddings, papers
     from paperfeed.storage.db import writing
@@ -131,7 +131,7 @@ def recorded_days(count: int) -> list[list[int]]:
     ]
 
 
-def write_readings(engine, week: list[str]) -> int:  # noqa: ANN001
+def write_readings(engine, week: list[str]) -> int:
     from paperfeed.ingest.run import ingest
     from paperfeed.models import Batch, Signal
 

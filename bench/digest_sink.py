@@ -24,7 +24,7 @@ class _SinkProtocol(asyncio.Protocol):
     seen: set[str] = set()
     sample_path: str | None = None
 
-    def connection_made(self, transport) -> None:  # noqa: ANN001
+    def connection_made(self, transport) -> None:
         self.transport = transport
         self.buffer = bytearray()
         self.in_data = False
@@ -133,7 +133,7 @@ def run_aiosmtpd_sink(sample: str) -> None:
     seen: set[str] = set()
 
     class Handler:
-        async def handle_DATA(self, server, session, envelope):  # noqa: ANN001, ANN202, N802
+        async def handle_DATA(self, server, session, envelope):  # noqa: N802
             stats["messages"] += 1
             stats["last_at"] = time.time()
             if stats["messages"] == 1:
@@ -154,7 +154,7 @@ def run_aiosmtpd_sink(sample: str) -> None:
                 seen.clear()
 
     class CountingController(Controller):
-        def factory(self):  # noqa: ANN202
+        def factory(self):
             return Counting(self.handler, enable_SMTPUTF8=True)
 
     # aiosmtpd's start() connects to the configured port to check the server is up, so it

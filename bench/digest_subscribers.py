@@ -53,7 +53,7 @@ def topic_vocabulary() -> tuple[list[str], list[int], list[str], list[int]]:
     )
 
 
-def ensure_subscribers(engine, count: int, voted: list[str]) -> dict:  # noqa: ANN001
+def ensure_subscribers(engine, count: int, voted: list[str]) -> dict:
     """Exactly `count` confirmed subscribers (the same ones for the same count)."""
     import sqlalchemy as sa
 
@@ -137,7 +137,7 @@ def ensure_subscribers(engine, count: int, voted: list[str]) -> dict:  # noqa: A
     return summary
 
 
-def reset_edition(engine) -> None:  # noqa: ANN001
+def reset_edition(engine) -> None:
     """Forget the previous run's sending of this edition, so every run sends it afresh."""
     import sqlalchemy as sa
 
@@ -151,7 +151,7 @@ def reset_edition(engine) -> None:  # noqa: ANN001
         conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
-def ledger_counts(engine) -> dict:  # noqa: ANN001
+def ledger_counts(engine) -> dict:
     from paperfeed.storage import deliveries
 
     with engine.connect() as conn:

@@ -27,7 +27,7 @@ from paperfeed.storage.db import connect  # noqa: E402
 RUNS = 50
 
 
-def timed(call) -> tuple[float, float]:  # noqa: ANN001
+def timed(call) -> tuple[float, float]:
     call()  # warm the cache: the check runs on a live server
     times = []
     for _ in range(RUNS):

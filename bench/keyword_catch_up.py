@@ -41,7 +41,7 @@ from paperfeed.storage.papers import delete_papers  # noqa: E402
 class RewritesTheWindow(KeywordIndex):
     """Baseline 1 (before keyword index schema 2): the slack is read whole and written again."""
 
-    def _catch_up_pages(self, conn, watermark):  # noqa: ANN001, ANN202
+    def _catch_up_pages(self, conn, watermark):
         yield from search_source.changed_since(conn, watermark - CATCH_UP_SLACK)
 
 
@@ -49,7 +49,7 @@ class ReadsTheWindow(KeywordIndex):
     """Baseline 2 (schema 2 until the stamps-first read): the slack is read whole, papers and
     all, and only what the index lacks is written."""
 
-    def _catch_up_pages(self, conn, watermark):  # noqa: ANN001, ANN202
+    def _catch_up_pages(self, conn, watermark):
         for page in search_source.changed_since(conn, watermark - CATCH_UP_SLACK):
             old = [
                 (doc.id, doc.last_changed_at) for doc in page if doc.last_changed_at <= watermark
@@ -67,11 +67,11 @@ class OnePaper:
     def checkpoint_key(self) -> None:
         return None
 
-    def batches(self, checkpoint):  # noqa: ANN001, ANN201
+    def batches(self, checkpoint):
         yield Batch(papers=[self._paper])
 
 
-def timed_sync(index: KeywordIndex, engine) -> tuple[float, int]:  # noqa: ANN001
+def timed_sync(index: KeywordIndex, engine) -> tuple[float, int]:
     started = time.perf_counter()
     written = index.sync(engine)
     return time.perf_counter() - started, written

@@ -83,7 +83,7 @@ def load_before() -> ModuleType:
     return module
 
 
-def build(module: ModuleType, directory: Path, docs: list[SearchDoc]):  # noqa: ANN201
+def build(module: ModuleType, directory: Path, docs: list[SearchDoc]):
     """A KeywordIndex of `module` (before or after) holding `docs`, written as sync writes."""
     index = module.KeywordIndex.open(directory, rebuild=True)
     writer = index._index.writer(heap_size=module.WRITER_HEAP, num_threads=2)

@@ -44,7 +44,7 @@ class SlowRelay:
         self.delay_s = delay_s
         self.received = 0
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: ANN001, ANN201, N802
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802
         import asyncio
 
         await asyncio.sleep(self.delay_s)

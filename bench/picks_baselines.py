@@ -19,20 +19,20 @@ from sklearn.svm import LinearSVC
 from paperfeed.picks.shelf import Shelf
 
 
-def random_scores(library: np.ndarray, rows: np.ndarray, shelf: Shelf, rng) -> np.ndarray:  # noqa: ANN001, ARG001
+def random_scores(library: np.ndarray, rows: np.ndarray, shelf: Shelf, rng) -> np.ndarray:
     return rng.random(len(rows))
 
 
-def popularity(library: np.ndarray, rows: np.ndarray, shelf: Shelf, rng) -> np.ndarray:  # noqa: ANN001, ARG001
+def popularity(library: np.ndarray, rows: np.ndarray, shelf: Shelf, rng) -> np.ndarray:
     return shelf.upvotes[rows] + rng.random(len(rows)) * 1e-6  # ties broken at random
 
 
-def tfidf_centroid(library: np.ndarray, rows: np.ndarray, shelf: Shelf, rng) -> np.ndarray:  # noqa: ANN001, ARG001
+def tfidf_centroid(library: np.ndarray, rows: np.ndarray, shelf: Shelf, rng) -> np.ndarray:
     centroid = np.asarray(shelf.words[library].mean(axis=0)).ravel()
     return np.asarray(shelf.words[rows] @ centroid).ravel()
 
 
-def tfidf_svm(library: np.ndarray, rows: np.ndarray, shelf: Shelf, rng) -> np.ndarray:  # noqa: ANN001, ARG001
+def tfidf_svm(library: np.ndarray, rows: np.ndarray, shelf: Shelf, rng) -> np.ndarray:
     negatives = np.setdiff1d(shelf.background, np.r_[library, rows])
     train = np.r_[library, negatives]
     labels = np.r_[np.ones(len(library)), np.zeros(len(negatives))]
@@ -40,7 +40,7 @@ def tfidf_svm(library: np.ndarray, rows: np.ndarray, shelf: Shelf, rng) -> np.nd
     return model.fit(shelf.words[train], labels).decision_function(shelf.words[rows])
 
 
-def minilm_nearest(library: np.ndarray, rows: np.ndarray, shelf: Shelf, rng) -> np.ndarray:  # noqa: ANN001, ARG001
+def minilm_nearest(library: np.ndarray, rows: np.ndarray, shelf: Shelf, rng) -> np.ndarray:
     return (shelf.meaning[rows] @ shelf.meaning[library].T).max(axis=1)
 
 

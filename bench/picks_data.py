@@ -98,7 +98,7 @@ def _read_entry(archive: Archive, entry: object, day: date, observed: datetime) 
         archive.submissions[name].setdefault(paper.id, day)
 
 
-def build_instance(archive: Archive, *, authors: bool, echo=print) -> str:  # noqa: ANN001
+def build_instance(archive: Archive, *, authors: bool, echo=print) -> str:
     """The SQLite URL of the instance (authors removed or kept), built on first use."""
     WORK.mkdir(parents=True, exist_ok=True)
     bare = WORK / "instance-no-authors.db"
@@ -119,7 +119,7 @@ def build_instance(archive: Archive, *, authors: bool, echo=print) -> str:  # no
     return f"sqlite:///{kept}"
 
 
-def _build_bare(archive: Archive, path: Path, echo) -> None:  # noqa: ANN001
+def _build_bare(archive: Archive, path: Path, echo) -> None:
     tmp = path.with_suffix(".tmp")
     tmp.unlink(missing_ok=True)
     engine = connect(f"sqlite:///{tmp}")

@@ -110,7 +110,7 @@ def paperfeed_ranks(tasks: list[Task], shelf: Shelf) -> list[float]:
     return ranks
 
 
-def baseline_ranks(tasks: list[Task], shelf: Shelf, score) -> list[float]:  # noqa: ANN001
+def baseline_ranks(tasks: list[Task], shelf: Shelf, score) -> list[float]:
     rng = np.random.default_rng(16)
     ranks = []
     for task in tasks:
@@ -156,7 +156,7 @@ def metrics(tasks: list[Task], ranks: list[float]) -> dict:
     }
 
 
-def evaluate(tasks: list[Task], shelf: Shelf, echo) -> dict[str, list[float]]:  # noqa: ANN001
+def evaluate(tasks: list[Task], shelf: Shelf, echo) -> dict[str, list[float]]:
     ranks = {}
     started = time.perf_counter()
     ranks[PAPERFEED] = paperfeed_ranks(tasks, shelf)
@@ -166,7 +166,7 @@ def evaluate(tasks: list[Task], shelf: Shelf, echo) -> dict[str, list[float]]:  
     return ranks
 
 
-def fit_weights(tasks: list[Task], shelf: Shelf, ranges, echo) -> dict:  # noqa: ANN001
+def fit_weights(tasks: list[Task], shelf: Shelf, ranges, echo) -> dict:
     """Choose the words/meaning/popularity mix by leave-one-date-range-out cross-validation."""
     cached = []
     for task in tasks:

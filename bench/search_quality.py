@@ -80,7 +80,7 @@ def paper_id_for(beir_id: str) -> str:
     return f"local:{beir_id}"
 
 
-def load_corpus(engine, corpus: list[dict]) -> None:  # noqa: ANN001
+def load_corpus(engine, corpus: list[dict]) -> None:
     with engine.connect() as conn:
         stored = conn.exec_driver_sql("SELECT count(*) FROM papers").scalar_one()
     if stored == len(corpus):
@@ -116,7 +116,7 @@ def _parse_day(text: str) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def prepare_model(engine, index_dir: Path, model: str) -> SearchService:  # noqa: ANN001
+def prepare_model(engine, index_dir: Path, model: str) -> SearchService:
     search = SearchService(engine, index_dir=index_dir, model=model, refresh_s=3600)
     if model == FAST_MODEL:
         ensure_fast_model(search.fast_model_dir, engine, echo=print)
@@ -126,7 +126,7 @@ def prepare_model(engine, index_dir: Path, model: str) -> SearchService:  # noqa
     )
     started = time.perf_counter()
 
-    def progress(p) -> None:  # noqa: ANN001
+    def progress(p) -> None:
         if p.records % 1_024 == 0 or p.records == p.total:
             rate = p.report.embedded / max(time.perf_counter() - started, 1e-9)
             print(f"  {model}: {p.records}/{p.total} papers ({rate:.0f}/s)", end="\r", flush=True)
@@ -155,7 +155,7 @@ def run_mode(search: SearchService, queries: list[dict], mode: str, to_beir: dic
     return runs, per_query_ms
 
 
-def open_collection(collection: Path):  # noqa: ANN201
+def open_collection(collection: Path):
     """(engine, corpus, judged queries, qrels, paperfeed id -> collection id, work folder)."""
     corpus = read_jsonl(corpus_file(collection))
     queries = read_jsonl(collection / "queries.jsonl")
@@ -171,7 +171,7 @@ def open_collection(collection: Path):  # noqa: ANN201
     return engine, corpus, queries, qrels, to_beir, work
 
 
-def baseline_runs(engine, corpus: list[dict], queries: list[dict], search: SearchService) -> dict:  # noqa: ANN001
+def baseline_runs(engine, corpus: list[dict], queries: list[dict], search: SearchService) -> dict:
     """The textbook BM25 and plain RRF of it with exact MiniLM search, for the same queries."""
     doc_ids = [str(d["_id"]) for d in corpus]
     bm25 = TextbookBM25(doc_ids, [f"{d.get('title') or ''} {d.get('text') or ''}" for d in corpus])
@@ -224,7 +224,7 @@ def evaluate(collection: Path, models: list[str]) -> list[dict]:
     return rows
 
 
-def row_of(collection, system, model, runs, qrels, styles, ms) -> dict:  # noqa: ANN001
+def row_of(collection, system, model, runs, qrels, styles, ms) -> dict:
     scores = per_query(runs, qrels)
     row = {
         "collection": collection,

@@ -76,7 +76,7 @@ def child_build(config: dict) -> dict:
     return {"stages": stages, "memory_end": memory(), "index_dir": str(service.directory)}
 
 
-def embedding_run(engine, embedder, bare, *, texts, limit, clock, embed_papers) -> dict:  # noqa: ANN001
+def embedding_run(engine, embedder, bare, *, texts, limit, clock, embed_papers) -> dict:
     """embed_papers' rate beside a bare encode of its first texts (half before, half after)."""
     sample = first_texts(engine, texts)
     half = len(sample) // 2
@@ -112,7 +112,7 @@ def embedding_run(engine, embedder, bare, *, texts, limit, clock, embed_papers) 
     }
 
 
-def load_corpus(engine, corpus: Path, stage, size_mib_now) -> None:  # noqa: ANN001
+def load_corpus(engine, corpus: Path, stage, size_mib_now) -> None:
     """Step 1 on either database: the corpus through the real `ingest()`, as the "ingest" stage."""
     from paperfeed.ingest.run import ingest
     from paperfeed.ingest.sources.bulk_file import BulkFileSource
@@ -124,7 +124,7 @@ def load_corpus(engine, corpus: Path, stage, size_mib_now) -> None:  # noqa: ANN
     stage("ingest", started, papers=papers, failed=report.failed, database_mib=size_mib_now())
 
 
-def build_hnsw(service, engine, stage) -> None:  # noqa: ANN001
+def build_hnsw(service, engine, stage) -> None:
     """The node's HNSW index from the stored vectors, then saved: two stages."""
     vectors = service.vector_index()
     started = time.perf_counter()
@@ -135,7 +135,7 @@ def build_hnsw(service, engine, stage) -> None:  # noqa: ANN001
     stage("HNSW save", started, disk_mib=round(size_mib(vectors.directory), 1))
 
 
-def first_texts(engine, count: int) -> list[str]:  # noqa: ANN001
+def first_texts(engine, count: int) -> list[str]:
     """The texts embed_papers embeds first (candidates go in (last_changed_at, id) order)."""
     import sqlalchemy as sa
 

@@ -17,7 +17,7 @@ POLL_S = 0.05
 FRESHNESS_TIMEOUT_S = 60.0
 
 
-def age_corpus(engine, days: int = 1) -> None:  # noqa: ANN001
+def age_corpus(engine, days: int = 1) -> None:
     """Move every paper's last_changed_at and every vector's embedded_at back by `days`.
 
     The indexes re-read the last CATCH_UP_SLACK (10 minutes) of changes at every catch-up, so
@@ -116,7 +116,7 @@ def child_freshness(config: dict) -> dict:
     return {"aged_s": aged_s, "node_first_check_s": first_check_s, "rounds": rounds}
 
 
-def ingest_probe(writer, run_dir: Path, template: dict, token: str) -> dict:  # noqa: ANN001
+def ingest_probe(writer, run_dir: Path, template: dict, token: str) -> dict:
     """Ingest one new paper (the template record, a free id, `token` added to its title)
     through ingest(); returns its record."""
     from paperfeed.ingest.run import ingest
@@ -134,7 +134,7 @@ def ingest_probe(writer, run_dir: Path, template: dict, token: str) -> dict:  # 
     return record
 
 
-def wait_for(node, text: str, mode: str, paper_id: str | None, timeout_s: float) -> float | None:  # noqa: ANN001
+def wait_for(node, text: str, mode: str, paper_id: str | None, timeout_s: float) -> float | None:
     """Search on `node` every POLL_S until `paper_id` is on the first page (None: just keep
     searching for timeout_s); seconds waited, or None after timeout_s."""
     started = time.perf_counter()

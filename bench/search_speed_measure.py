@@ -26,7 +26,7 @@ def memory() -> dict[str, float]:
     return found
 
 
-def timed_ms(function, *args, **kwargs) -> tuple[float, object]:  # noqa: ANN001
+def timed_ms(function, *args, **kwargs) -> tuple[float, object]:
     started = time.perf_counter()
     value = function(*args, **kwargs)
     return (time.perf_counter() - started) * 1000, value
@@ -57,7 +57,7 @@ def say(message: str) -> None:
     print(f"[{datetime.now():%H:%M:%S}] {message}", file=sys.stderr, flush=True)
 
 
-def stage_recorder(stages: dict[str, dict], label: str):  # noqa: ANN201
+def stage_recorder(stages: dict[str, dict], label: str):
     """stage(name, started, **extra): record a build step's seconds, extras and memory after
     it into `stages`, and say so under `label`."""
 

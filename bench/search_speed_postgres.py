@@ -97,7 +97,7 @@ def child_build_postgresql(config: dict) -> dict:
     return {"stages": stages, "memory_end": memory(), "sizes_mib": postgres_sizes(engine)}
 
 
-def copy_embeddings(sqlite_path: Path, engine) -> int:  # noqa: ANN001
+def copy_embeddings(sqlite_path: Path, engine) -> int:
     """Every stored vector of the SQLite run, COPYed into PostgreSQL's embeddings table (the
     same schema): embedding the corpus a second time would only measure the model again."""
     source = sqlite3.connect(f"file:{sqlite_path}?mode=ro", uri=True)
@@ -121,13 +121,13 @@ def copy_embeddings(sqlite_path: Path, engine) -> int:  # noqa: ANN001
     return copied
 
 
-def postgres_mib(engine) -> float:  # noqa: ANN001
+def postgres_mib(engine) -> float:
     with engine.connect() as conn:
         size = conn.exec_driver_sql("SELECT pg_database_size(current_database())").scalar_one()
     return round(size / MIB, 1)
 
 
-def postgres_sizes(engine) -> dict[str, float]:  # noqa: ANN001
+def postgres_sizes(engine) -> dict[str, float]:
     """Table + its indexes + TOAST, per table, and the whole database (MiB)."""
     with engine.connect() as conn:
         sizes = {

@@ -141,14 +141,14 @@ def child_serve(config: dict) -> dict:
     return result
 
 
-def fetch_page(engine, paper_ids: list[str]) -> int:  # noqa: ANN001
+def fetch_page(engine, paper_ids: list[str]) -> int:
     from paperfeed.storage.papers import get_stored
 
     with engine.connect() as conn:
         return len(get_stored(conn, paper_ids))
 
 
-def common_term_shares(tantivy, folder: Path, stem, terms: list[str]) -> dict[str, float]:  # noqa: ANN001
+def common_term_shares(tantivy, folder: Path, stem, terms: list[str]) -> dict[str, float]:
     """Share of indexed papers whose title or abstract holds each common term (as stemmed)."""
     index = tantivy.Index.open(str(folder))
     searcher = index.searcher()
@@ -166,7 +166,7 @@ def common_term_shares(tantivy, folder: Path, stem, terms: list[str]) -> dict[st
     return shares
 
 
-def vector_measurements(service, embeddings, queries: dict, ef_sweep: list[int]) -> dict:  # noqa: ANN001
+def vector_measurements(service, embeddings, queries: dict, ef_sweep: list[int]) -> dict:
     """HNSW top-10 latency and recall against exact numpy search over the same stored vectors."""
     texts = [q for name in CLASSES for q in queries[name]["measured"]]
     warmup = [q for name in CLASSES for q in queries[name]["warmup"]]

@@ -119,7 +119,7 @@ def fuse(col: Collection, q: dict, params: dict) -> list[str]:
     return ranking
 
 
-def _fuse_once(col, q, keyword, cos_all, params) -> list[str]:  # noqa: ANN001
+def _fuse_once(col, q, keyword, cos_all, params) -> list[str]:
     k = min(DEPTH, len(col.ids))
     dense_rows = np.argpartition(-cos_all, k - 1)[:k]
     dense = {col.ids[i]: float(cos_all[i]) for i in dense_rows}

@@ -368,7 +368,7 @@ def endpoint_paths(name: str, server: Server, queries: list[str]) -> tuple[list[
 _seeds = itertools.count(SEED)
 
 
-def measure_endpoint(server: Server, name: str, paths: list[str], addresses: int, args) -> dict:  # noqa: ANN001
+def measure_endpoint(server: Server, name: str, paths: list[str], addresses: int, args) -> dict:
     stem = name.strip("/").replace("/", "_").replace("?q=…", "") or "home"
     options = {"connections": args.connections, "cpu": args.client_cpu}
     warmup_requests = 0

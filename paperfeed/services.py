@@ -52,7 +52,7 @@ class Services:
             refresh_s=self.settings.search_refresh_s,
         )
 
-    def trending(self, **options) -> dict:  # noqa: ANN003
+    def trending(self, **options) -> dict:
         """The trending list as of this clock's now, with the configured half-life."""
         hours = self.settings.trending_half_life_h
         half_life = timedelta(hours=hours) if hours else None

@@ -117,7 +117,7 @@ class Worker:
         while not self.stopping.is_set():
             try:
                 self.tick()
-            except Exception:  # noqa: BLE001 - a bad tick is logged; the next one tries again
+            except Exception:
                 log.exception("worker tick failed")
             if once:
                 break
@@ -189,7 +189,7 @@ class Worker:
             ok, note = work()
         except JobStopped as exc:
             stopped = exc
-        except Exception as exc:  # noqa: BLE001 - recorded as a failed job, tried again later
+        except Exception as exc:
             log.exception("job failed job=%s", job)
             ok, note = False, f"{type(exc).__name__}: {exc}"
         finally:

@@ -306,7 +306,7 @@ def test_a_killed_ingest_reads_interrupted_with_what_it_stored_and_check_says_so
     assert run_cli("status", "--check", env=sqlite_env).returncode == 0
 
 
-def _months_of_arxiv(shared_data, tmp_path, months: int):  # noqa: ANN001, ANN202
+def _months_of_arxiv(shared_data, tmp_path, months: int):
     """One JSON-lines file of the first `months` months of the arXiv metadata corpus."""
     corpus = tmp_path / "corpus.jsonl"
     with corpus.open("wb") as out:
@@ -316,7 +316,7 @@ def _months_of_arxiv(shared_data, tmp_path, months: int):  # noqa: ANN001, ANN20
     return corpus
 
 
-def _wait_for_a_stored_batch(database, timeout_s: float = 60) -> None:  # noqa: ANN001
+def _wait_for_a_stored_batch(database, timeout_s: float = 60) -> None:
     """Until a running ingest has committed a batch (its checkpoint row exists)."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:

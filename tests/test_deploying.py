@@ -50,13 +50,13 @@ def libpq_url(url: str) -> str:
     return url.replace("postgresql+psycopg://", "postgresql://", 1)
 
 
-def stats(env) -> dict:  # noqa: ANN001
+def stats(env) -> dict:
     done = run_cli("stats", "--json", env=env)
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
 
 
-def top_ids(env, query: str) -> list[str]:  # noqa: ANN001
+def top_ids(env, query: str) -> list[str]:
     done = run_cli("search", query, "--json", "--limit", "5", env=env, timeout_s=300)
     assert done.returncode == 0, done.stderr
     return [hit["id"] for hit in json.loads(done.stdout)]

@@ -39,7 +39,7 @@ from paperfeed.errors import PaperfeedError
 )
 @click.option("--log-level", help="DEBUG, INFO, WARNING or ERROR [env PAPERFEED_LOG_LEVEL].")
 @click.pass_context
-def cli(ctx: click.Context, home, database_url, config_file, log_level) -> None:  # noqa: ANN001
+def cli(ctx: click.Context, home, database_url, config_file, log_level) -> None:
     """paperfeed: discover research papers — ingest, search, trending, digests."""
     ctx.obj = AppContext(
         {"home": home, "database_url": database_url, "log_level": log_level}, config_file

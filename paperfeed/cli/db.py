@@ -16,7 +16,7 @@ def db_group() -> None:
 
 @db_group.command("migrate")
 @click.pass_obj
-def db_migrate(app) -> None:  # noqa: ANN001
+def db_migrate(app) -> None:
     """Upgrade the database schema to this version of paperfeed (take a backup first)."""
     services = app.services(check_schema=False)
     before, after = migrate(services.engine)
@@ -29,7 +29,7 @@ def db_migrate(app) -> None:  # noqa: ANN001
 @db_group.command("copy")
 @click.argument("target_url")
 @click.pass_obj
-def db_copy(app, target_url: str) -> None:  # noqa: ANN001
+def db_copy(app, target_url: str) -> None:
     """Copy everything in this database into the empty database TARGET_URL.
 
     The move from one laptop's SQLite file to a PostgreSQL server: papers, vectors, votes,

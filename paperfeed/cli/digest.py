@@ -35,7 +35,7 @@ def subscribers_group() -> None:
 @click.option("--papers", "paper_count", type=click.IntRange(1, 50), default=10, show_default=True)
 @click.option("--confirmed", is_flag=True, help="Skip the double opt-in (you asked them).")
 @click.pass_obj
-def subscribers_add(app, email, confirmed, topics, **form) -> None:  # noqa: ANN001, ANN003
+def subscribers_add(app, email, confirmed, topics, **form) -> None:
     """Add or update a subscriber (no mail is sent; without --confirmed they stay pending and
     get nothing until they subscribe and confirm themselves)."""
     services = app.services()
@@ -52,7 +52,7 @@ def subscribers_add(app, email, confirmed, topics, **form) -> None:  # noqa: ANN
 @click.option("--status", type=click.Choice(["pending", "confirmed", "unsubscribed"]))
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
-def subscribers_list(app, status, as_json) -> None:  # noqa: ANN001
+def subscribers_list(app, status, as_json) -> None:
     """List subscribers with their status and topics."""
     from paperfeed.storage import subscribers as store
 
@@ -86,7 +86,7 @@ def subscribers_list(app, status, as_json) -> None:  # noqa: ANN001
 @subscribers_group.command("remove")
 @click.argument("email")
 @click.pass_obj
-def subscribers_remove(app, email) -> None:  # noqa: ANN001
+def subscribers_remove(app, email) -> None:
     """Delete a subscriber and their delivery history."""
     subscriptions.remove(app.services().engine, email)
     click.echo(f"removed {email}")
@@ -97,7 +97,7 @@ def digest_group() -> None:
     """The daily and weekly email digest: preview, send, and feed in bounces."""
 
 
-def _day(services, day):  # noqa: ANN001, ANN202
+def _day(services, day):
     return day.date() if day else (services.clock() - timedelta(days=1)).date()
 
 
@@ -106,7 +106,7 @@ def _day(services, day):  # noqa: ANN001, ANN202
 @click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), help="[default: yesterday]")
 @click.option("--out", type=click.Path(dir_okay=False), help="Write the .eml here.")
 @click.pass_obj
-def digest_preview(app, email, day, out) -> None:  # noqa: ANN001
+def digest_preview(app, email, day, out) -> None:
     """Write the digest EMAIL would get for a day as an .eml (nothing is sent or recorded)."""
     from paperfeed.digest.send import preview
 
@@ -125,7 +125,7 @@ def digest_preview(app, email, day, out) -> None:  # noqa: ANN001
 @click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), help="[default: yesterday]")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary.")
 @click.pass_obj
-def digest_send(app, day, as_json) -> None:  # noqa: ANN001
+def digest_send(app, day, as_json) -> None:
     """Send a day's edition to every due subscriber; idempotent, resumable, cron-friendly."""
     from paperfeed.digest.send import send_edition
 
@@ -145,7 +145,7 @@ def digest_send(app, day, as_json) -> None:  # noqa: ANN001
 @digest_group.command("bounces")
 @click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False), required=True)
 @click.pass_obj
-def digest_bounces(app, files) -> None:  # noqa: ANN001
+def digest_bounces(app, files) -> None:
     """Read bounce reports (RFC 3464 .eml files) and suppress hard-bounced addresses."""
     from paperfeed.digest.bounces import apply_bounce_report
 

@@ -22,7 +22,7 @@ def ingest_group() -> None:
     """Load papers from arXiv, Hugging Face or files (idempotent and resumable)."""
 
 
-def _run(app, source, params, as_json, *, restart=False, exit_on_failure=True):  # noqa: ANN001, ANN202
+def _run(app, source, params, as_json, *, restart=False, exit_on_failure=True):
     """Run one source with a progress display, print its report; exit 1 if it failed."""
     services = app.services()
     display = ProgressDisplay(f"ingest {source.name}")
@@ -66,11 +66,11 @@ def _print_report(report: IngestReport, as_json: bool) -> None:
         click.echo(f"error: {report.error}", err=True)
 
 
-def _json_option(f):  # noqa: ANN001, ANN202
+def _json_option(f):
     return click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")(f)
 
 
-def _restart_option(f):  # noqa: ANN001, ANN202
+def _restart_option(f):
     return click.option(
         "--restart", is_flag=True, help="Forget saved progress and start from the beginning."
     )(f)
@@ -88,7 +88,7 @@ def _restart_option(f):  # noqa: ANN001, ANN202
 @_restart_option
 @_json_option
 @click.pass_obj
-def ingest_file(app, paths, file_format, as_json, restart) -> None:  # noqa: ANN001
+def ingest_file(app, paths, file_format, as_json, restart) -> None:
     """Load papers from files (gzip read transparently; format detected unless given).
 
     With several files and --json, one JSON report per file is printed, one per line."""
@@ -114,7 +114,7 @@ def ingest_file(app, paths, file_format, as_json, restart) -> None:  # noqa: ANN
         raise InvalidInput(f"{len(failed)} of {len(paths)} files failed: {', '.join(failed)}")
 
 
-def _endpoint_option(f):  # noqa: ANN001, ANN202
+def _endpoint_option(f):
     return click.option("--endpoint", help="Base URL of the service (e.g. a mirror).")(f)
 
 
@@ -135,7 +135,7 @@ def _endpoint_option(f):  # noqa: ANN001, ANN202
 @click.pass_obj
 def ingest_arxiv_oai(
     app, from_date, until_date, set_spec, prefix, endpoint, as_json, restart
-) -> None:  # noqa: ANN001
+) -> None:
     """Harvest arXiv by OAI-PMH; resumes an interrupted harvest, then continues incrementally."""
     from paperfeed.ingest.sources.arxiv_oai import ArxivOaiSource
 
@@ -163,7 +163,7 @@ def ingest_arxiv_oai(
 @_restart_option
 @_json_option
 @click.pass_obj
-def ingest_arxiv_api(app, ids, query, max_results, endpoint, as_json, restart) -> None:  # noqa: ANN001
+def ingest_arxiv_api(app, ids, query, max_results, endpoint, as_json, restart) -> None:
     """Fetch papers from the arXiv API by id (ID…) or by search query (--query)."""
     from paperfeed.ingest.sources.arxiv_api import ArxivApiSource
 
@@ -194,7 +194,7 @@ def ingest_arxiv_api(app, ids, query, max_results, endpoint, as_json, restart) -
 @_endpoint_option
 @_json_option
 @click.pass_obj
-def ingest_arxiv_listing(app, categories, feed_format, endpoint, as_json) -> None:  # noqa: ANN001
+def ingest_arxiv_listing(app, categories, feed_format, endpoint, as_json) -> None:
     """Read today's arXiv announcements for categories (e.g. cs.CL cs.LG)."""
     from paperfeed.ingest.sources.arxiv_listing import ArxivListingSource
 
@@ -215,7 +215,7 @@ def ingest_arxiv_listing(app, categories, feed_format, endpoint, as_json) -> Non
 @_restart_option
 @_json_option
 @click.pass_obj
-def ingest_hf_daily(app, on_date, since, until, endpoint, as_json, restart) -> None:  # noqa: ANN001
+def ingest_hf_daily(app, on_date, since, until, endpoint, as_json, restart) -> None:
     """Fetch Hugging Face daily papers with their upvotes, comments and GitHub stars."""
     from paperfeed.ingest.sources.hf_daily import HfDailySource
 
@@ -248,7 +248,7 @@ def ingest_hf_daily(app, on_date, since, until, endpoint, as_json, restart) -> N
 )
 @_json_option
 @click.pass_obj
-def ingest_runs_command(app, limit, failures_of, as_json) -> None:  # noqa: ANN001
+def ingest_runs_command(app, limit, failures_of, as_json) -> None:
     """Show recent ingest runs, or the skipped records of one run."""
     from paperfeed.storage import ingest_runs
 

@@ -20,7 +20,7 @@ def papers_group() -> None:
 @click.argument("paper_id")
 @click.option("--json", "as_json", is_flag=True, help="Print the paper as JSON.")
 @click.pass_obj
-def papers_show(app, paper_id, as_json) -> None:  # noqa: ANN001
+def papers_show(app, paper_id, as_json) -> None:
     """Show one paper by arXiv id (any version or URL) or local id."""
     paper = catalog.get_paper(app.services().engine, paper_id)
     if as_json:
@@ -50,7 +50,7 @@ def papers_show(app, paper_id, as_json) -> None:  # noqa: ANN001
 @click.option("--offset", type=click.IntRange(min=0), default=0, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array, newest first.")
 @click.pass_obj
-def papers_list(app, limit, offset, as_json) -> None:  # noqa: ANN001
+def papers_list(app, limit, offset, as_json) -> None:
     """List papers, newest first."""
     papers = catalog.list_papers(app.services().engine, limit=limit, offset=offset)
     if as_json:
@@ -64,7 +64,7 @@ def papers_list(app, limit, offset, as_json) -> None:  # noqa: ANN001
 @papers_group.command("remove")
 @click.argument("paper_ids", nargs=-1, required=True)
 @click.pass_obj
-def papers_remove(app, paper_ids) -> None:  # noqa: ANN001
+def papers_remove(app, paper_ids) -> None:
     """Remove papers (with their signals and vectors) from the database."""
     removed = catalog.remove_papers(app.services().engine, list(paper_ids))
     click.echo(f"removed {len(removed)} of {len(paper_ids)} papers")
@@ -76,7 +76,7 @@ def papers_remove(app, paper_ids) -> None:  # noqa: ANN001
 @click.command("stats")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.pass_obj
-def stats_command(app, as_json) -> None:  # noqa: ANN001
+def stats_command(app, as_json) -> None:
     """Count stored papers and signals, and show recent ingest runs."""
     stats = catalog.stats(app.services().engine)
     if as_json:
@@ -93,7 +93,7 @@ def stats_command(app, as_json) -> None:  # noqa: ANN001
 @click.command("config")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.pass_obj
-def config_command(app, as_json) -> None:  # noqa: ANN001
+def config_command(app, as_json) -> None:
     """Show every setting's value and where it came from (flag, environment, file, default)."""
     settings = app.settings()
     rows = {

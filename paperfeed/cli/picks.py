@@ -25,7 +25,7 @@ from paperfeed.errors import InvalidInput, PaperfeedError
 )
 @click.option("--limit", type=click.IntRange(min=1), help="With --batch: at most N results each.")
 @click.pass_obj
-def picks_command(app, email, day, as_json, batch, limit) -> None:  # noqa: ANN001
+def picks_command(app, email, day, as_json, batch, limit) -> None:
     """Personal picks with their reasons: EMAIL's next digest, or --batch FILE."""
     if (email is None) == (batch is None):
         raise InvalidInput("give an EMAIL or --batch FILE (not both)")
@@ -51,7 +51,7 @@ def picks_command(app, email, day, as_json, batch, limit) -> None:  # noqa: ANN0
         click.echo(f"   {paper['id']} · {paper['reason']}")
 
 
-def _run_batch(services, lines, limit) -> None:  # noqa: ANN001
+def _run_batch(services, lines, limit) -> None:
     """Every line is read first, so one shelf serves the whole batch (models load once)."""
     from paperfeed.picks.batch import Answer, parse_request, rank_requests
 

@@ -19,7 +19,7 @@ KIND_FLAGS = {"keyword": "muted keyword", "author": "muted author", "category": 
 @click.argument("email")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
-def subscribers_show(app, email, as_json) -> None:  # noqa: ANN001
+def subscribers_show(app, email, as_json) -> None:
     """One subscriber: status, preferences, followed and muted, and every 👍/👎 vote."""
     engine = app.services().engine
     found = profile.find(engine, email)
@@ -73,7 +73,7 @@ def subscribers_show(app, email, as_json) -> None:  # noqa: ANN001
 @click.argument("paper_ids", nargs=-1)
 @click.option("--all", "everything", is_flag=True, help="Forget every vote (reset the profile).")
 @click.pass_obj
-def subscribers_unvote(app, email, paper_ids, everything) -> None:  # noqa: ANN001
+def subscribers_unvote(app, email, paper_ids, everything) -> None:
     """Take back a subscriber's votes on PAPER_IDS, or all of them with --all."""
     if bool(paper_ids) == everything:
         raise click.UsageError("give paper ids or --all, not both")
@@ -91,7 +91,7 @@ def subscribers_unvote(app, email, paper_ids, everything) -> None:  # noqa: ANN0
 @click.argument("author")
 @click.option("--undo", is_flag=True, help="Stop following.")
 @click.pass_obj
-def subscribers_follow(app, email, author, undo) -> None:  # noqa: ANN001
+def subscribers_follow(app, email, author, undo) -> None:
     """Follow AUTHOR for a subscriber: their new papers are always picked."""
     engine = app.services().engine
     found = profile.find(engine, email)
@@ -112,7 +112,7 @@ def subscribers_follow(app, email, author, undo) -> None:  # noqa: ANN001
 )
 @click.option("--undo", is_flag=True, help="Unmute.")
 @click.pass_obj
-def subscribers_mute(app, email, term, kind, undo) -> None:  # noqa: ANN001
+def subscribers_mute(app, email, term, kind, undo) -> None:
     """Mute TERM for a subscriber: such papers leave every section of their digest."""
     engine = app.services().engine
     found = profile.find(engine, email)

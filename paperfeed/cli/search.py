@@ -28,7 +28,7 @@ _DAY = click.DateTime(formats=["%Y-%m-%d"])
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.pass_obj
-def index_command(app, model, limit, rebuild, as_json) -> None:  # noqa: ANN001
+def index_command(app, model, limit, rebuild, as_json) -> None:
     """Embed new and changed papers and bring the search indexes up to date."""
     services = app.services()
     search = services.search(model=model)
@@ -82,19 +82,19 @@ def index_command(app, model, limit, rebuild, as_json) -> None:  # noqa: ANN001
     help='Read JSON lines {"id", "query"} ("-" for stdin); print one JSON line per query.',
 )
 @click.pass_obj
-def search_command(  # noqa: PLR0913
-    app,  # noqa: ANN001
-    query,  # noqa: ANN001
-    mode,  # noqa: ANN001
-    limit,  # noqa: ANN001
-    offset,  # noqa: ANN001
-    categories,  # noqa: ANN001
-    since,  # noqa: ANN001
-    until,  # noqa: ANN001
-    sort,  # noqa: ANN001
-    model,  # noqa: ANN001
-    as_json,  # noqa: ANN001
-    batch,  # noqa: ANN001
+def search_command(
+    app,
+    query,
+    mode,
+    limit,
+    offset,
+    categories,
+    since,
+    until,
+    sort,
+    model,
+    as_json,
+    batch,
 ) -> None:
     """Search papers: words, "phrases", prefix*, -exclusions, author:NAME, category:CAT."""
     if (query is None) == (batch is None):
@@ -121,7 +121,7 @@ def search_command(  # noqa: PLR0913
     _print_response(response, offset)
 
 
-def _run_batch(search, lines, options: dict) -> None:  # noqa: ANN001
+def _run_batch(search, lines, options: dict) -> None:
     """One JSON line out per line in; a bad line gets {"id", "error"} and the batch goes on."""
     for number, line in enumerate(lines, start=1):
         if not line.strip():
@@ -147,7 +147,7 @@ def _run_batch(search, lines, options: dict) -> None:  # noqa: ANN001
 @click.option("--model", help="Embedding model [setting embedding_model].")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array of results.")
 @click.pass_obj
-def similar_command(app, paper_ids, text, limit, model, as_json) -> None:  # noqa: ANN001
+def similar_command(app, paper_ids, text, limit, model, as_json) -> None:
     """Papers similar to one or more papers (a reading list), or to --text."""
     search = app.services().search(model=model)
     ids = [catalog.canonical_id(raw) for raw in paper_ids]

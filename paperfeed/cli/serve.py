@@ -7,7 +7,7 @@ import click
 from .progress import ProgressDisplay
 
 
-def _serve(app, host, port) -> None:  # noqa: ANN001
+def _serve(app, host, port) -> None:
     from paperfeed.web.server import run_server
 
     settings = app.settings(host=host, port=port)
@@ -23,12 +23,12 @@ def _serve(app, host, port) -> None:  # noqa: ANN001
 @click.option("--host", help="Address to listen on [default 127.0.0.1].")
 @click.option("--port", type=int, help="Port to listen on [default 8000].")
 @click.pass_obj
-def serve_command(app, host, port) -> None:  # noqa: ANN001
+def serve_command(app, host, port) -> None:
     """Run the web UI and JSON API."""
     _serve(app, host, port)
 
 
-def _index_demo(services) -> None:  # noqa: ANN001
+def _index_demo(services) -> None:
     """Make the demo searchable; without a model, search still works by keywords."""
     from paperfeed.errors import ModelUnavailable
     from paperfeed.search.indexing import update_search_indexes
@@ -58,7 +58,7 @@ def _index_demo(services) -> None:  # noqa: ANN001
 @click.option("--port", type=int, help="Port to listen on [default 8000].")
 @click.option("--no-serve", is_flag=True, help="Only load and index the demo corpus.")
 @click.pass_obj
-def demo_command(app, host, port, no_serve) -> None:  # noqa: ANN001
+def demo_command(app, host, port, no_serve) -> None:
     """Load the bundled demo corpus (idempotent), index it for search, then run the web UI."""
     from paperfeed.ingest.demo import load_demo
 

@@ -18,7 +18,7 @@ from paperfeed.trending.service import MAX_LIMIT
 @click.option("--limit", type=click.IntRange(1, MAX_LIMIT), default=20, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print the list as JSON.")
 @click.pass_context
-def trending_group(ctx, window, category, day, limit, as_json) -> None:  # noqa: ANN001
+def trending_group(ctx, window, category, day, limit, as_json) -> None:
     """Show trending papers: ranked by fresh engagement, each with why it is there."""
     if ctx.invoked_subcommand is not None:
         return
@@ -48,7 +48,7 @@ def trending_group(ctx, window, category, day, limit, as_json) -> None:  # noqa:
 @click.option("--category", "categories", multiple=True, help="Also these categories (repeatable).")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary.")
 @click.pass_obj
-def trending_snapshot(app, day, categories, as_json) -> None:  # noqa: ANN001
+def trending_snapshot(app, day, categories, as_json) -> None:
     """Freeze a past day's trending lists (every window); idempotent, cron-friendly."""
     services = app.services()
     target = day.date() if day else (services.clock() - timedelta(days=1)).date()

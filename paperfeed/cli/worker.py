@@ -11,7 +11,7 @@ import click
 @click.command("worker")
 @click.option("--once", is_flag=True, help="Run one round of jobs and sends, then exit.")
 @click.pass_obj
-def worker_command(app, once) -> None:  # noqa: ANN001
+def worker_command(app, once) -> None:
     """Morning ingest and trending snapshot, and each subscriber's digest at their hour.
 
     Run as many as you like, on any machines sharing the database: every job and every
@@ -39,7 +39,7 @@ def worker_command(app, once) -> None:  # noqa: ANN001
 )
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.pass_obj
-def status_command(app, day, check, as_json) -> None:  # noqa: ANN001
+def status_command(app, day, check, as_json) -> None:
     """What the workers did and what is left: yesterday's and today's jobs and ingest runs
     (UTC), the two newest editions' deliveries, and the papers waiting for a vector. With
     --check, exit 1 and name each problem: a failed job, a failed or killed ingest, no

@@ -128,7 +128,7 @@ def latex_to_text(text: str | None, *, max_chars: int = MAX_CHARS) -> str:
         return " ".join(_convert(raw).split())
     except _Hostile:
         return raw
-    except Exception:  # noqa: BLE001 - a converter bug must cost the formatting, not the mail
+    except Exception:
         log.warning("latex_to_text failed; keeping the source text", exc_info=True)
         return raw
 

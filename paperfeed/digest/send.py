@@ -163,7 +163,7 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def _deliver(engine, sender, day, subscriber_id, attempts, secret, editions, summary) -> None:  # noqa: ANN001
+def _deliver(engine, sender, day, subscriber_id, attempts, secret, editions, summary) -> None:
     with engine.connect() as conn:
         subscriber = store.get(conn, subscriber_id)
     if (
@@ -191,7 +191,7 @@ def _deliver(engine, sender, day, subscriber_id, attempts, secret, editions, sum
             summary.skipped += 1
             return
         message = digest_message(digest, sender=sender.sender)
-    except Exception as exc:  # noqa: BLE001 - one subscriber's problem never stops the run
+    except Exception as exc:
         log.exception("digest not composed subscriber_id=%s", subscriber_id)
         with writing(engine, row_locks=True) as conn:
             ledger.mark(conn, day, subscriber_id, "failed", note=f"compose: {exc}"[:500])
@@ -221,7 +221,7 @@ def _deliver(engine, sender, day, subscriber_id, attempts, secret, editions, sum
     summary.sent += 1
 
 
-def _retry_or_fail(engine, sender, day, subscriber_id, attempts, problem, summary) -> None:  # noqa: ANN001
+def _retry_or_fail(engine, sender, day, subscriber_id, attempts, problem, summary) -> None:
     attempts += 1
     with writing(engine, row_locks=True) as conn:
         if attempts >= MAX_ATTEMPTS:
@@ -242,7 +242,7 @@ class _Editions:
     by_frequency: dict[str, composing.Edition] = field(default_factory=dict)
 
 
-def _edition(engine, sender, day, frequency, editions: _Editions) -> composing.Edition:  # noqa: ANN001
+def _edition(engine, sender, day, frequency, editions: _Editions) -> composing.Edition:
     if frequency not in editions.by_frequency:
         edition = composing.prepare(
             engine,
@@ -256,7 +256,7 @@ def _edition(engine, sender, day, frequency, editions: _Editions) -> composing.E
     return editions.by_frequency[frequency]
 
 
-def preview(engine: sa.Engine, sender: Sender, email: str, day: date):  # noqa: ANN201
+def preview(engine: sa.Engine, sender: Sender, email: str, day: date):
     """The digest message a subscriber would get for a day, without sending or recording it."""
     from paperfeed.accounts.addresses import normalize_email
     from paperfeed.errors import NotFound

@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email import policy
@@ -115,7 +116,7 @@ def drainer_name() -> str:
 def deliver(
     engine: sa.Engine,
     backend: MailBackend,
-    clock,  # noqa: ANN001 - () -> aware datetime
+    clock: Callable[[], datetime],
     *,
     worker: str | None = None,
     limit: int = BATCH,
@@ -160,12 +161,16 @@ def deliver(
     return drained
 
 
-def _finish(engine: sa.Engine, row: store.Queued, status: str, clock, note: str = "") -> None:  # noqa: ANN001
+def _finish(
+    engine: sa.Engine, row: store.Queued, status: str, clock: Callable[[], datetime], note: str = ""
+) -> None:
     with writing(engine, row_locks=True) as conn:
         store.finish(conn, row.id, status, clock(), note)
 
 
-def _retry(engine: sa.Engine, rows: list[store.Queued], clock, problem: str) -> None:  # noqa: ANN001
+def _retry(
+    engine: sa.Engine, rows: list[store.Queued], clock: Callable[[], datetime], problem: str
+) -> None:
     now = clock()
     with writing(engine, row_locks=True) as conn:
         for row in rows:

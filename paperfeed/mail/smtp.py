@@ -265,7 +265,7 @@ class SmtpBackend:
             rejected = tuple(Bounce.from_reply(r, code, text) for r in recipients)
             self._fail_transaction(smtp, code, text, "refused the message", rejected)
 
-    def _reply(self, command, *args, is_first: bool = False) -> tuple[int, str]:  # noqa: ANN001
+    def _reply(self, command, *args, is_first: bool = False) -> tuple[int, str]:
         try:
             code, text = command(*args)
         except smtplib.SMTPServerDisconnected as exc:

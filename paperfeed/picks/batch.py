@@ -49,7 +49,7 @@ class Answer:
         return out
 
 
-def parse_request(item: object, canonical_id, line: int = 0) -> Request:  # noqa: ANN001
+def parse_request(item: object, canonical_id, line: int = 0) -> Request:
     """A request from one decoded JSON line; InvalidInput says what is wrong with it."""
     if not isinstance(item, dict):
         raise InvalidInput("expected a JSON object")

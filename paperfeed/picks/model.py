@@ -120,7 +120,7 @@ def weigh(parts: dict[str, np.ndarray], weights: dict[str, float]) -> dict[str, 
     return {name: weights.get(name, 0.0) * _standardise(values) for name, values in parts.items()}
 
 
-def _learned(features, positives, negatives, background, rows, c: float) -> np.ndarray:  # noqa: ANN001
+def _learned(features, positives, negatives, background, rows, c: float) -> np.ndarray:
     """A linear SVM's margin for `rows`: positives against background and 👎 papers."""
     negative_rows = np.r_[negatives, background].astype(np.intp)
     if not len(negative_rows):
@@ -138,7 +138,7 @@ def _learned(features, positives, negatives, background, rows, c: float) -> np.n
     return model.decision_function(features[rows]).astype(np.float64)
 
 
-def _mean_similarity(features, positives, rows) -> np.ndarray:  # noqa: ANN001
+def _mean_similarity(features, positives, rows) -> np.ndarray:
     centroid = np.asarray(features[positives].mean(axis=0)).ravel()
     return np.asarray(features[rows] @ centroid).ravel().astype(np.float64)
 

@@ -8,6 +8,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from paperfeed.picks.shelf import ShelfPaper
 
 
 @dataclass(frozen=True)
@@ -26,7 +30,7 @@ class Reader:
         return not (self.library or self.liked)
 
 
-def followed(reader: Reader, paper) -> list[str]:  # noqa: ANN001 - a ShelfPaper
+def followed(reader: Reader, paper: ShelfPaper) -> list[str]:
     wanted = {name_key(a) for a in reader.authors}
     return [a for a in paper.authors if name_key(a) in wanted]
 

@@ -88,7 +88,7 @@ def _pca(matrix: np.ndarray, dims: int) -> np.ndarray:
     return (centered @ components[:dims].T).astype(np.float32)
 
 
-def _sif_weights(tokenizer, vocab_size: int, ids: list[int], corpus: list[str]) -> np.ndarray:  # noqa: ANN001
+def _sif_weights(tokenizer, vocab_size: int, ids: list[int], corpus: list[str]) -> np.ndarray:
     counts = np.zeros(vocab_size, dtype=np.float64)
     if len(corpus) >= MIN_CORPUS_PAPERS:
         for encoding in tokenizer.backend_tokenizer.encode_batch(corpus, add_special_tokens=False):

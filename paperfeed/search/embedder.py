@@ -68,7 +68,7 @@ class Embedder:
         dims = model.get_sentence_embedding_dimension()
         return int(dims) if dims else int(self.encode(["x"]).shape[1])
 
-    def _load(self):  # noqa: ANN202 - a SentenceTransformer, imported lazily
+    def _load(self):  # a SentenceTransformer, imported lazily
         if self._model is not None:
             return self._model
         with self._lock:
@@ -95,7 +95,7 @@ class Embedder:
         return np.asarray(vectors, dtype=np.float32)
 
 
-def load_sentence_transformer(path: str):  # noqa: ANN202
+def load_sentence_transformer(path: str):
     if os.path.isdir(path):
         # A local folder needs nothing from the network; say so, so that nothing is tried.
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -112,5 +112,5 @@ def load_sentence_transformer(path: str):  # noqa: ANN202
     transformers.logging.disable_progress_bar()
     try:
         return SentenceTransformer(path, device="cpu")
-    except Exception as exc:  # noqa: BLE001 - any loading failure means "no model"
+    except Exception as exc:
         raise ModelUnavailable(f"cannot load embedding model {path!r}: {exc}") from exc

@@ -73,7 +73,7 @@ def _connect_sqlite(url: sa.URL, busy_timeout_ms: int) -> sa.Engine:
     engine = sa.create_engine(url, connect_args={"timeout": busy_timeout_ms / 1000})
 
     @sa.event.listens_for(engine, "connect")
-    def _tune(dbapi_connection, _record):  # noqa: ANN001 - DBAPI objects
+    def _tune(dbapi_connection, _record):  # DBAPI objects
         # Let SQLAlchemy's BEGIN run (not pysqlite's implicit one) so transactions are real.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
@@ -87,7 +87,7 @@ def _connect_sqlite(url: sa.URL, busy_timeout_ms: int) -> sa.Engine:
         cursor.close()
 
     @sa.event.listens_for(engine, "begin")
-    def _begin(conn):  # noqa: ANN001
+    def _begin(conn):
         # A writer takes the lock up front (IMMEDIATE) so two writers queue on busy_timeout
         # instead of failing on a lock upgrade; readers never block anyone under WAL.
         is_writer = conn.get_execution_options().get("paperfeed_writer", False)

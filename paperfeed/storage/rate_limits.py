@@ -68,7 +68,7 @@ def retry_after(conn: sa.Connection, key: str, limits: Limits, now: datetime) ->
     """None, counting the event, when every (span, most) limit still allows one more for `key`;
     otherwise, counting nothing, the whole seconds until each would. Only events let through
     count, so a client that keeps knocking is not locked out for longer than the limit says."""
-    if random.random() < 0.01:  # noqa: S311 - housekeeping, not security
+    if random.random() < 0.01:
         forget_before(conn, now - KEEP)
     wait = 0.0
     for span, most in limits:

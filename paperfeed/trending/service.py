@@ -101,7 +101,7 @@ def take_edition(
         return store.get_edition(conn, day, window, category) or edition
 
 
-def _ranked(conn: sa.Connection, as_of: datetime, window: str, category: str, half_life, limit):  # noqa: ANN001, ANN202
+def _ranked(conn: sa.Connection, as_of: datetime, window: str, category: str, half_life, limit):
     start = as_of - WINDOWS[window]
     readings = store.readings_for_window(conn, start, as_of, category or None)
     increments = increments_from_readings(readings)
@@ -237,7 +237,7 @@ def _with_trend(
     return paper
 
 
-def _response(window, category, day, as_of, basis, note, half_life, listed) -> dict:  # noqa: ANN001
+def _response(window, category, day, as_of, basis, note, half_life, listed) -> dict:
     return {
         "window": window,
         "category": category or None,

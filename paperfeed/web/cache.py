@@ -108,7 +108,7 @@ class TtlCache:
     def _refresh(self, key: Hashable, compute: Callable[[], Any]) -> None:
         try:
             self._store(key, compute)
-        except Exception:  # noqa: BLE001 - the stale value stays until a request recomputes
+        except Exception:
             log.exception("cache refresh failed key=%r", key)
         finally:
             self._done(key)

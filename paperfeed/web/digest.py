@@ -41,7 +41,7 @@ FORM_FIELDS = (
 _LISTS = subscriptions.TOPIC_LISTS
 
 
-def _services(request: Request):  # noqa: ANN202
+def _services(request: Request):
     return request.app.state.services
 
 
@@ -141,7 +141,7 @@ async def confirm(request: Request) -> HTMLResponse:
     return _page(request, "subscription.html", **await _manage_context(request, found, token))
 
 
-async def _manage_context(request: Request, subscriber: dict, token: str, **extra) -> dict:  # noqa: ANN003
+async def _manage_context(request: Request, subscriber: dict, token: str, **extra) -> dict:
     engine = _services(request).engine
     votes = await run_in_threadpool(profile.votes_of, engine, subscriber["id"])
     feed = await run_in_threadpool(subscriptions.feed_token, engine, subscriber)

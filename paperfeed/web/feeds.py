@@ -105,7 +105,7 @@ def rss(title: str, self_url: str, page_url: str, papers: list[dict], base: str)
     return b'<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="utf-8")
 
 
-def feed_response(  # noqa: ANN201
+def feed_response(
     request: Request,
     kind: str,
     title: str,
@@ -142,7 +142,7 @@ def feed_response(  # noqa: ANN201
     return Response(body, media_type=MEDIA[kind], headers=headers)
 
 
-def _build(kind: str, title: str, self_url: str, page_url: str, papers: list[dict], base: str):  # noqa: ANN202
+def _build(kind: str, title: str, self_url: str, page_url: str, papers: list[dict], base: str):
     body = (atom if kind == "atom" else rss)(title, self_url, page_url, papers, base)
     etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
     newest = max((_entry_times(p)[1] for p in papers), default=datetime(1970, 1, 1, tzinfo=UTC))

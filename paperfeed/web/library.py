@@ -19,7 +19,7 @@ from paperfeed.web.session import check_csrf, current_user, require_user
 from paperfeed.web.templates import render
 
 
-def _services(request: Request):  # noqa: ANN202
+def _services(request: Request):
     return request.app.state.services
 
 

@@ -28,7 +28,7 @@ SIMILAR_TTL_S = 300.0
 HEALTH_COUNT_TTL_S = 60.0
 
 
-def _engine(request: Request):  # noqa: ANN202
+def _engine(request: Request):
     return request.app.state.services.engine
 
 

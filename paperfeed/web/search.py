@@ -30,7 +30,7 @@ MAX_QUERY_CHARS = 10_000
 SEARCHABLE_DAYS = (datetime(1678, 1, 1, tzinfo=UTC), datetime(2262, 1, 1, tzinfo=UTC))
 
 
-def _search(request: Request):  # noqa: ANN202
+def _search(request: Request):
     return request.app.state.services.search()
 
 

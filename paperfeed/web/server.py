@@ -44,7 +44,7 @@ def _warm_up(services: Services) -> None:
     are not opened here: the first search still catches them up with the database itself."""
     try:
         services.search().embedder()  # None (with the reason kept) when it cannot load
-    except Exception:  # noqa: BLE001 - a failed warm-up only costs the first search its wait
+    except Exception:
         log.exception("warming up the embedding model failed")
     gc.freeze()
     gc.set_threshold(10_000, 10, 10)

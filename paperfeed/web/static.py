@@ -41,7 +41,7 @@ def static_url(path: str) -> str:
 class VersionedStaticFiles(StaticFiles):
     """Served under the current version: the bytes behind a URL never change."""
 
-    async def get_response(self, path: str, scope: Scope):  # noqa: ANN201
+    async def get_response(self, path: str, scope: Scope):
         response = await super().get_response(path, scope)
         if response.status_code in (200, 304):
             response.headers["cache-control"] = FOREVER

@@ -46,7 +46,7 @@ class FastJSONResponse(JSONResponse):
         return orjson.dumps(content)
 
 
-def _services(request: Request):  # noqa: ANN202
+def _services(request: Request):
     return request.app.state.services
 
 
@@ -111,7 +111,7 @@ async def trending_listing(
     return listing
 
 
-def _trending_now(services, options: dict) -> dict:  # noqa: ANN001
+def _trending_now(services, options: dict) -> dict:
     flush_views(services.engine)  # views this process queued count from now on, not a second late
     return services.trending(**options)
 

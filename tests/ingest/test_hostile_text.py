@@ -26,6 +26,8 @@ from paperfeed.ingest.sources.file_formats import FileContext
 from paperfeed.search import query
 from paperfeed.search.snippets import make_snippet
 
+pytestmark = pytest.mark.slow  # fuzzing every cleaner: left out by `-m "not slow"`
+
 SIZE = 200_000
 BUDGET_S = 2.0
 FRAGMENTS = [

@@ -22,7 +22,7 @@ def unit_vectors(count: int, seed: int) -> np.ndarray:
     return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
 
 
-def store(engine, ids: list[str], vectors: np.ndarray, at) -> None:  # noqa: ANN001
+def store(engine, ids: list[str], vectors: np.ndarray, at) -> None:
     with writing(engine) as conn:
         rows = [(pid, "hash", T0) for pid in ids]
         embeddings.save_vectors(conn, MODEL, rows, vectors, at)

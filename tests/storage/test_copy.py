@@ -42,7 +42,7 @@ class ResumableBatch:
     def checkpoint_key(self) -> str:
         return "arxiv-oai:cs"
 
-    def batches(self, checkpoint):  # noqa: ANN001, ANN201
+    def batches(self, checkpoint):
         yield Batch(
             papers=day_papers(),
             signals=[
@@ -164,7 +164,7 @@ def test_an_interrupted_copy_leaves_the_target_empty_and_can_run_again(laptop, o
     services, _ = laptop
     target = connect(other_database)
 
-    def interrupt(progress) -> None:  # noqa: ANN001
+    def interrupt(progress) -> None:
         if progress.records > 0:
             raise KeyboardInterrupt
 

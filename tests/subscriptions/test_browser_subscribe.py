@@ -24,6 +24,8 @@ from tests.support import mailbox
 from tests.support.browser import Watch
 from tests.support.live import LiveServer, cli_env, run_cli
 
+pytestmark = pytest.mark.slow  # a real browser: left out by `-m "not slow"`
+
 playwright = pytest.importorskip("playwright.sync_api", reason="install the test extras")
 expect = playwright.expect
 

@@ -21,7 +21,7 @@ from tests.support.live import cli_env, run_cli
 def admin(day_of_papers, tmp_path):
     env = cli_env(tmp_path, day_of_papers.settings.database_url)
 
-    def run(*args: str):  # noqa: ANN202
+    def run(*args: str):
         return run_cli(*args, env=env)
 
     run.engine = day_of_papers.engine

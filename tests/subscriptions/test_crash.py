@@ -20,6 +20,8 @@ from paperfeed.services import build
 from tests.subscriptions.conftest import DAY, add_subscriber, day_of_papers  # noqa: F401
 from tests.support.live import cli_env
 
+pytestmark = pytest.mark.slow  # crash trials: left out by `-m "not slow"`
+
 TRIALS = 20
 SUBSCRIBERS = 30
 

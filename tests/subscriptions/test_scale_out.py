@@ -34,6 +34,8 @@ from tests.support.live import LiveServer, cli_env, run_cli
 from tests.support.postgres import OwnPostgres
 from tests.support.sources import OneBatch
 
+pytestmark = pytest.mark.slow  # scale-out trials: left out by `-m "not slow"`
+
 WORKERS = 4
 MANY = 20_000
 TRIALS = 20
@@ -47,7 +49,7 @@ def postgres():
     server.close()
 
 
-def edition_database(postgres: OwnPostgres, name: str, subscribers: int, home) -> str:  # noqa: ANN001
+def edition_database(postgres: OwnPostgres, name: str, subscribers: int, home) -> str:
     """A database migrated by `paperfeed db migrate`, with a day of papers and `subscribers`
     confirmed subscribers (three papers each)."""
     url = postgres.create_database(name)
@@ -66,7 +68,7 @@ def edition_database(postgres: OwnPostgres, name: str, subscribers: int, home) -
     return url
 
 
-def sender(url: str, home, smtp_server) -> subprocess.Popen:  # noqa: ANN001
+def sender(url: str, home, smtp_server) -> subprocess.Popen:
     env = cli_env(home, url) | {
         "PAPERFEED_MAIL_URL": smtp_server.url,
         "PAPERFEED_PUBLIC_URL": "https://papers.example.org",

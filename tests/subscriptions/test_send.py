@@ -26,7 +26,7 @@ class FailingSource:
     def checkpoint_key(self) -> None:
         return None
 
-    def batches(self, checkpoint):  # noqa: ANN001, ANN201, ARG002
+    def batches(self, checkpoint):
         raise SourceUnavailable(self.reason)
         yield  # a generator, as sources are
 

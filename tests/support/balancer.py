@@ -57,7 +57,7 @@ class RoundRobinProxy:
                 finally:
                     upstream.close()
 
-            do_GET = do_POST = do_HEAD = do_PUT = do_DELETE = _forward
+            do_GET = do_POST = do_HEAD = do_PUT = do_DELETE = _forward  # noqa: N815 - http.server names
 
             def log_message(self, *args: object) -> None:
                 pass

@@ -15,8 +15,8 @@ class Watch:
     dialogs: list[str] = field(default_factory=list)
     console_errors: list[str] = field(default_factory=list)
 
-    def attach(self, page) -> None:  # noqa: ANN001
-        def on_dialog(dialog) -> None:  # noqa: ANN001
+    def attach(self, page) -> None:
+        def on_dialog(dialog) -> None:
             self.dialogs.append(dialog.message)
             dialog.dismiss()
 

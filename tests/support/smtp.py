@@ -248,7 +248,7 @@ class SmtpServer:
             )
         return Controller(_Handler(self), **kwargs)
 
-    def _authenticate(self, server, session, envelope, mechanism, auth_data) -> AuthResult:  # noqa: ANN001
+    def _authenticate(self, server, session, envelope, mechanism, auth_data) -> AuthResult:
         if not isinstance(auth_data, LoginPassword) or self.auth is None:
             return AuthResult(success=False, handled=False)
         given = (auth_data.login.decode(), auth_data.password.decode())
@@ -269,17 +269,17 @@ class _Handler:
     def __init__(self, server: SmtpServer) -> None:
         self.server = server
 
-    async def handle_EHLO(self, smtpd, session, envelope, hostname, responses):  # noqa: ANN001, N802
+    async def handle_EHLO(self, smtpd, session, envelope, hostname, responses):  # noqa: N802
         self._greeted(smtpd)
         session.host_name = hostname
         return responses
 
-    async def handle_HELO(self, smtpd, session, envelope, hostname):  # noqa: ANN001, N802
+    async def handle_HELO(self, smtpd, session, envelope, hostname):  # noqa: N802
         self._greeted(smtpd)
         session.host_name = hostname
         return f"250 {smtpd.hostname}"
 
-    def _greeted(self, smtpd) -> None:  # noqa: ANN001
+    def _greeted(self, smtpd) -> None:
         # One protocol object per TCP connection, kept across STARTTLS and a second EHLO.
         with self.server._lock:
             if not getattr(smtpd, "paperfeed_connection", None):
@@ -287,7 +287,7 @@ class _Handler:
                 smtpd.paperfeed_connection = self.server.connections
             self.server._open.add(smtpd)
 
-    async def handle_MAIL(self, smtpd, session, envelope, address, mail_options):  # noqa: ANN001, N802
+    async def handle_MAIL(self, smtpd, session, envelope, address, mail_options):  # noqa: N802
         with self.server._lock:
             reply = self.server._mail_replies.popleft() if self.server._mail_replies else None
         if reply is not None:
@@ -296,7 +296,7 @@ class _Handler:
         envelope.mail_options.extend(mail_options)
         return "250 2.1.0 OK"
 
-    async def handle_RCPT(self, smtpd, session, envelope, address, rcpt_options):  # noqa: ANN001, N802
+    async def handle_RCPT(self, smtpd, session, envelope, address, rcpt_options):  # noqa: N802
         with self.server._lock:
             reply = self.server._recipient_replies.get(address.lower())
         if reply is not None:
@@ -304,7 +304,7 @@ class _Handler:
         envelope.rcpt_tos.append(address)
         return "250 2.1.5 OK"
 
-    async def handle_DATA(self, smtpd, session, envelope):  # noqa: ANN001, N802
+    async def handle_DATA(self, smtpd, session, envelope):  # noqa: N802
         server = self.server
         with server._lock:
             hang = server._data_hangs.popleft() if server._data_hangs else None
@@ -327,7 +327,7 @@ class _Handler:
             server.messages.append(received)
         return "250 2.0.0 OK queued"
 
-    def _fail(self, smtpd, reply: str) -> str:  # noqa: ANN001
+    def _fail(self, smtpd, reply: str) -> str:
         if reply.startswith("421"):
             # The reply is written before this runs, and close() sends what is buffered.
             asyncio.get_running_loop().call_soon(smtpd.transport.close)

@@ -8,11 +8,11 @@ class OneBatch:
 
     name = "arxiv-oai"
 
-    def __init__(self, batch):  # noqa: ANN001
+    def __init__(self, batch):
         self._batch = batch
 
-    def checkpoint_key(self):  # noqa: ANN201
+    def checkpoint_key(self):
         return None
 
-    def batches(self, checkpoint):  # noqa: ANN001, ANN201
+    def batches(self, checkpoint):
         yield self._batch

@@ -17,6 +17,8 @@ from tests.support.balancer import RoundRobinProxy
 from tests.support.browser import Watch
 from tests.support.live import LiveServer, cli_env, run_cli
 
+pytestmark = pytest.mark.slow  # a real browser: left out by `-m "not slow"`
+
 playwright = pytest.importorskip("playwright.sync_api", reason="install the test extras")
 
 INJECTION = "Automatic and Universal Prompt Injection Attacks against Large Language Models"

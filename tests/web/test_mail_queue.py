@@ -50,7 +50,7 @@ def outbox_rows(services) -> list[tuple[str, str]]:
         return [tuple(row) for row in conn.execute(query)]
 
 
-def wait_until(condition, timeout_s: float = 30.0) -> None:  # noqa: ANN001
+def wait_until(condition, timeout_s: float = 30.0) -> None:
     deadline = time.monotonic() + timeout_s
     while not condition():
         assert time.monotonic() < deadline, "timed out"

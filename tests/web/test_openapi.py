@@ -22,6 +22,8 @@ from paperfeed.web.app import create_app
 from paperfeed.web.openapi import openapi_document
 from tests.support.live import LiveServer, cli_env, run_cli
 
+pytestmark = pytest.mark.slow  # fuzzing the API: left out by `-m "not slow"`
+
 # A 400 for data the document calls valid is right only for rules no parameter schema can say:
 # two parameters together, the calendar, or what is stored. Each is in an operation's text.
 RULES_ACROSS_PARAMETERS = re.compile(

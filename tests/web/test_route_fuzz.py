@@ -18,7 +18,9 @@ from starlette.routing import Route
 
 from paperfeed.web.app import create_app
 from tests.web.test_accounts import csrf_of, sign_in
-from tests.web.test_accounts import site as site  # noqa: PLC0414 - the live site fixture
+from tests.web.test_accounts import site as site
+
+pytestmark = pytest.mark.slow  # fuzzing every route: left out by `-m "not slow"`
 
 TOKEN_ROUTES = (
     "/subscribe/confirm/{}",

@@ -11,7 +11,7 @@ import logging
 import re
 from xml.etree.ElementTree import Element, ParseError
 
-import defusedxml.ElementTree as safe_xml
+import defusedxml.ElementTree as safe_xml  # noqa: N813 - says what it is for
 from defusedxml import DefusedXmlException
 
 from paperfeed.errors import SourceUnavailable
