@@ -41,12 +41,15 @@ def test_readme_starts_with_the_two_command_quick_start_that_ci_runs():
     assert ci.strip().splitlines()[-1] == "./scripts/test"
 
 
-def test_api_page_documents_every_route():
+def test_api_page_documents_every_route_and_every_number_parameter_as_generated():
     from paperfeed.web.app import create_app
+    from paperfeed.web.static import version
 
     page = (ROOT / "docs" / "api.md").read_text()
+    assert page == _generator().api_page(page), "run scripts/gen_docs.py"
     for route in create_app(services=None).routes:
         documented = route.path.replace("{paper_id:path}", "{id}").replace("{cid:int}", "{cid}")
+        documented = documented.replace(version(), "{version}")
         for method in sorted(getattr(route, "methods", None) or {"GET"}):
             if method != "HEAD":
                 assert f"`{method} {documented}" in page, f"{method} {route.path}"

@@ -17,7 +17,7 @@ from starlette.responses import HTMLResponse, Response
 
 from paperfeed.digest import profile, subscriptions
 from paperfeed.errors import Forbidden, InvalidInput, NotFound
-from paperfeed.web import feeds
+from paperfeed.web import feeds, params
 from paperfeed.web.account import MAX_FORM_FIELD, _client, mailer
 from paperfeed.web.session import check_csrf, current_user, require_user
 from paperfeed.web.templates import render
@@ -39,10 +39,6 @@ FORM_FIELDS = (
 
 
 _LISTS = subscriptions.TOPIC_LISTS
-
-
-def _services(request: Request):
-    return request.app.state.services
 
 
 def _page(request: Request, name: str, status: int = 200, **context: object) -> HTMLResponse:
@@ -91,7 +87,7 @@ async def subscribe_page(request: Request) -> HTMLResponse:
 async def subscribe(request: Request) -> HTMLResponse:
     form = await _form(request)
     check_csrf(request, form)
-    services = _services(request)
+    services = params.services(request)
     user = current_user(request)
     try:
         preferences = subscriptions.preferences_from(form)
@@ -116,7 +112,7 @@ async def subscribe(request: Request) -> HTMLResponse:
 
 async def confirm_page(request: Request) -> HTMLResponse:
     token = request.path_params["token"]
-    services = _services(request)
+    services = params.services(request)
     try:
         found = await run_in_threadpool(
             subscriptions.check_confirm_link, services.engine, token, services.clock()
@@ -129,7 +125,7 @@ async def confirm_page(request: Request) -> HTMLResponse:
 async def confirm(request: Request) -> HTMLResponse:
     form = await _form(request)
     check_csrf(request, form)
-    services = _services(request)
+    services = params.services(request)
     token = request.path_params["token"]
     try:
         found = await run_in_threadpool(
@@ -142,7 +138,7 @@ async def confirm(request: Request) -> HTMLResponse:
 
 
 async def _manage_context(request: Request, subscriber: dict, token: str, **extra) -> dict:
-    engine = _services(request).engine
+    engine = params.services(request).engine
     votes = await run_in_threadpool(profile.votes_of, engine, subscriber["id"])
     feed = await run_in_threadpool(subscriptions.feed_token, engine, subscriber)
     return {
@@ -158,7 +154,7 @@ async def _manage_context(request: Request, subscriber: dict, token: str, **extr
 
 async def preferences_page(request: Request) -> HTMLResponse:
     token = request.path_params["token"]
-    services = _services(request)
+    services = params.services(request)
     try:
         found = await run_in_threadpool(
             subscriptions.manage, services.engine, token, services.clock()
@@ -172,7 +168,7 @@ async def update_preferences(request: Request) -> HTMLResponse:
     form = await _form(request)
     check_csrf(request, form)
     token = request.path_params["token"]
-    services = _services(request)
+    services = params.services(request)
     action = form.get("action", "save")
     try:
         if action == "unsubscribe":
@@ -223,7 +219,7 @@ async def update_preferences(request: Request) -> HTMLResponse:
 async def unsubscribe_page(request: Request) -> HTMLResponse:
     """GET of the List-Unsubscribe URL: a button, and nobody unsubscribed yet."""
     token = request.path_params["token"]
-    services = _services(request)
+    services = params.services(request)
     try:
         found = await run_in_threadpool(
             subscriptions.manage, services.engine, token, services.clock()
@@ -236,7 +232,7 @@ async def unsubscribe_page(request: Request) -> HTMLResponse:
 async def unsubscribe(request: Request) -> HTMLResponse:
     """RFC 8058 one-click: no cookie, no CSRF token; idempotent."""
     token = request.path_params["token"]
-    services = _services(request)
+    services = params.services(request)
     try:
         found = await run_in_threadpool(
             subscriptions.unsubscribe, services.engine, token, services.clock()
@@ -248,7 +244,7 @@ async def unsubscribe(request: Request) -> HTMLResponse:
 
 async def vote_page(request: Request) -> HTMLResponse:
     token = request.path_params["token"]
-    services = _services(request)
+    services = params.services(request)
     try:
         up, paper_id = await run_in_threadpool(
             subscriptions.check_vote_link, services.engine, token, services.clock()
@@ -261,7 +257,7 @@ async def vote_page(request: Request) -> HTMLResponse:
 async def vote(request: Request) -> HTMLResponse:
     form = await _form(request)
     check_csrf(request, form)
-    services = _services(request)
+    services = params.services(request)
     try:
         subscriber, paper_id, value = await run_in_threadpool(
             subscriptions.record_vote,
@@ -279,7 +275,7 @@ async def vote(request: Request) -> HTMLResponse:
 
 async def digest_feed(request: Request) -> Response:
     """GET /digest/feed/TOKEN: the papers of a subscriber's digests as Atom, mutes applied."""
-    services = _services(request)
+    services = params.services(request)
     try:
         subscriber, papers = await run_in_threadpool(
             profile.digest_feed, services.engine, request.path_params["token"], services.clock()
@@ -293,7 +289,7 @@ async def digest_feed(request: Request) -> Response:
 async def preview_page(request: Request) -> Response:
     """An admin's view of any subscriber's digest: GET /admin/digest?email=…&date=…"""
     user = require_user(request)
-    services = _services(request)
+    services = params.services(request)
     admins = {a.strip().lower() for a in services.settings.admin_emails.split(",") if a.strip()}
     if user["email"] not in admins:
         raise Forbidden("only admins can preview other people's digests")

@@ -27,6 +27,7 @@ from starlette.responses import JSONResponse
 
 from paperfeed.errors import InvalidInput
 from paperfeed.trending.service import EDITION_SIZE
+from paperfeed.web import params
 
 _WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
@@ -69,19 +70,6 @@ def _not_today(day: date, today: date) -> date | None:
             raise InvalidInput(f"{day} is in the future")
         return None
     return day
-
-
-def _int(request: Request, name: str, default: int, low: int, high: int) -> int:
-    raw = request.query_params.get(name)
-    if raw in (None, ""):
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise InvalidInput(f"{name} must be a whole number") from None
-    if not low <= value <= high:
-        raise InvalidInput(f"{name} must be between {low} and {high}")
-    return value
 
 
 def _iso(value: str | None) -> str | None:
@@ -127,8 +115,8 @@ async def daily_papers(request: Request) -> JSONResponse:
     sort = request.query_params.get("sort") or "publishedAt"
     if sort not in SORTS:
         raise InvalidInput(f"sort must be one of {', '.join(SORTS)}")
-    limit = _int(request, "limit", 50, 1, 100)
-    page = _int(request, "p", 0, 0, 1_000)
+    limit = params.HF_LIMIT.read(request)
+    page = params.HF_PAGE.read(request)
     listing = await run_in_threadpool(services.trending, window=window, day=day, limit=EDITION_SIZE)
     papers = listing["papers"]
     if request.query_params.get("submitter"):

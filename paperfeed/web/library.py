@@ -14,13 +14,10 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 
 from paperfeed.accounts import library, transfer
 from paperfeed.errors import InvalidInput, NotSignedIn
+from paperfeed.web import params
 from paperfeed.web.account import MAX_FORM_FIELD, local_path
 from paperfeed.web.session import check_csrf, current_user, require_user
 from paperfeed.web.templates import render
-
-
-def _services(request: Request):
-    return request.app.state.services
 
 
 async def marks_for(request: Request, papers: list[dict]) -> dict[str, dict]:
@@ -28,7 +25,7 @@ async def marks_for(request: Request, papers: list[dict]) -> dict[str, dict]:
     user = current_user(request)
     ids = [p["id"] for p in papers if isinstance(p, dict) and "id" in p]
     return await run_in_threadpool(
-        library.engagement, _services(request).engine, ids, user["id"] if user else None
+        library.engagement, params.services(request).engine, ids, user["id"] if user else None
     )
 
 
@@ -62,7 +59,7 @@ async def _mark_form(request: Request, kind: str) -> Response:
     user = current_user(request)
     if user is None:
         return _sign_in_redirect(back)
-    services = _services(request)
+    services = params.services(request)
     await run_in_threadpool(
         library.set_mark, services.engine, kind, user["id"], paper_id, on, services.clock()
     )
@@ -73,7 +70,7 @@ async def _mark_api(request: Request, kind: str) -> JSONResponse:
     """POST (do) or DELETE (undo) /api/papers/{id}/upvote|save: the paper's new state."""
     user = require_user(request)
     check_csrf(request)
-    services = _services(request)
+    services = params.services(request)
     state = await run_in_threadpool(
         library.set_mark,
         services.engine,
@@ -95,14 +92,16 @@ async def library_page(request: Request) -> Response:
     user = _user_or_redirect(request)
     if isinstance(user, Response):
         return user
-    shelf = await run_in_threadpool(library.library, _services(request).engine, user)
+    shelf = await run_in_threadpool(library.library, params.services(request).engine, user)
     marks = await marks_for(request, shelf["saved"])
     return HTMLResponse(render("library.html", request=request, shelf=shelf, marks=marks))
 
 
 async def library_json(request: Request) -> JSONResponse:
     user = require_user(request)
-    return JSONResponse(await run_in_threadpool(library.library, _services(request).engine, user))
+    return JSONResponse(
+        await run_in_threadpool(library.library, params.services(request).engine, user)
+    )
 
 
 async def create_collection(request: Request) -> Response:
@@ -111,7 +110,7 @@ async def create_collection(request: Request) -> Response:
         name, paper_id = form.get("name"), form.get("paper_id")
         back = local_path(form.get("next"), "/library")
     user = require_user(request)
-    services = _services(request)
+    services = params.services(request)
     collection_id = await run_in_threadpool(
         library.create_collection,
         services.engine,
@@ -137,7 +136,7 @@ async def collection_page(request: Request) -> Response:
     if isinstance(user, Response):
         return user
     found = await run_in_threadpool(
-        library.collection, _services(request).engine, user["id"], request.path_params["cid"]
+        library.collection, params.services(request).engine, user["id"], request.path_params["cid"]
     )
     marks = await marks_for(request, found["papers"])
     return HTMLResponse(render("collection.html", request=request, collection=found, marks=marks))
@@ -146,7 +145,7 @@ async def collection_page(request: Request) -> Response:
 async def collection_json(request: Request) -> JSONResponse:
     user = require_user(request)
     found = await run_in_threadpool(
-        library.collection, _services(request).engine, user["id"], request.path_params["cid"]
+        library.collection, params.services(request).engine, user["id"], request.path_params["cid"]
     )
     return JSONResponse(found)
 
@@ -157,7 +156,7 @@ async def delete_collection(request: Request) -> Response:
     user = require_user(request)
     await run_in_threadpool(
         library.delete_collection,
-        _services(request).engine,
+        params.services(request).engine,
         user["id"],
         request.path_params["cid"],
     )
@@ -180,7 +179,7 @@ async def file_paper(request: Request) -> Response:
         collection_id = None
     if collection_id is None:
         raise InvalidInput("say which collection (collection)")
-    services = _services(request)
+    services = params.services(request)
     await run_in_threadpool(
         library.file_paper,
         services.engine,
@@ -195,7 +194,7 @@ async def file_paper(request: Request) -> Response:
 
 async def export_json(request: Request) -> JSONResponse:
     user = require_user(request)
-    services = _services(request)
+    services = params.services(request)
     data = await run_in_threadpool(transfer.export_json, services.engine, user, services.clock())
     return JSONResponse(
         data, headers={"content-disposition": 'attachment; filename="paperfeed-library.json"'}
@@ -204,7 +203,7 @@ async def export_json(request: Request) -> JSONResponse:
 
 async def export_bibtex(request: Request) -> Response:
     user = require_user(request)
-    text = await run_in_threadpool(transfer.export_bibtex, _services(request).engine, user)
+    text = await run_in_threadpool(transfer.export_bibtex, params.services(request).engine, user)
     return Response(
         text,
         media_type="application/x-bibtex; charset=utf-8",
@@ -223,7 +222,7 @@ async def import_file(request: Request) -> Response:
         if upload is None or isinstance(upload, str):
             raise InvalidInput("choose a file to import (a paperfeed JSON export or a .bib file)")
         data = await upload.read(transfer.MAX_IMPORT_BYTES + 1)
-    services = _services(request)
+    services = params.services(request)
     report = await run_in_threadpool(
         transfer.import_library, services.engine, user, data, services.clock()
     )

@@ -1,9 +1,10 @@
 """The JSON API as an OpenAPI 3.1 document: `GET /api/openapi.json`, and `GET /api/docs`, the
 same document rendered as an HTML page on the server (templates/api_docs.html, no script).
 
-The document is written by hand here, next to the handlers it describes, and tests/web/
-test_openapi.py keeps it honest: every /api/ route must be in it, and a fuzzer checks the real
-server against it (statuses, bounds, response shapes). It imports no handler module: the
+The document is written here, next to the handlers it describes, and tests/web/test_openapi.py
+keeps it honest: every /api/ route must be in it, and a fuzzer checks the real server against it
+(statuses, bounds, response shapes). It imports no handler module: every number parameter is
+generated from its declaration in web/params.py, which the handler reads it with, and other
 limits come from the domain constants the handlers use too.
 
 Adding an endpoint is one entry in OPERATIONS (plus a schema in SCHEMAS for a new shape):
@@ -12,7 +13,7 @@ Adding an endpoint is one entry in OPERATIONS (plus a schema in SCHEMAS for a ne
         "operationId": "citations_api",
         "summary": "Papers that cite this one",
         "tags": ["papers"],
-        "parameters": [PAPER_ID, _query("limit", _int(1, 100, 20), "How many.")],
+        "parameters": [PAPER_ID, _number(params.CITATIONS_LIMIT)],  # declared in params.py
         "responses": _responses("PapersPage", 400, 404),
     },
 
@@ -29,11 +30,10 @@ from markupsafe import Markup, escape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse
 
-from paperfeed import __version__, catalog
-from paperfeed.search.service import MAX_LIMIT as SEARCH_MAX_LIMIT
+from paperfeed import __version__
 from paperfeed.search.service import MAX_SEEDS, MODES, SORTS
 from paperfeed.trending.score import WINDOWS
-from paperfeed.trending.service import MAX_LIMIT as TRENDING_MAX_LIMIT
+from paperfeed.web import params
 from paperfeed.web.session import CSRF_HEADER, SESSION_COOKIE
 from paperfeed.web.templates import render
 
@@ -49,9 +49,9 @@ def _or_null(schema: dict) -> dict:
     return {**schema, "type": [kind, "null"]}
 
 
-def _int(low: int, high: int, default: int | None = None) -> dict:
-    schema = {"type": "integer", "minimum": low, "maximum": high}
-    return schema if default is None else schema | {"default": default}
+def _number(param: params.IntParam) -> dict:
+    """A bounded number parameter, from the declaration its handler reads it with."""
+    return _query(param.name, param.schema(), param.help)
 
 
 def _enum(values: tuple[str, ...] | list[str], default: str) -> dict:
@@ -143,7 +143,7 @@ TRENDING_PARAMETERS = [
         "A past day (YYYY-MM-DD, from 0001-02-01): that day's frozen list. Today: the live "
         "list; after today: 400.",
     ),
-    _query("limit", _int(1, TRENDING_MAX_LIMIT, 30), "How many papers."),
+    _number(params.TRENDING_LIMIT),
 ]
 SEARCH_PARAMETERS = [
     _query(
@@ -160,8 +160,8 @@ SEARCH_PARAMETERS = [
     ),
     _query("since", DAY, "First day included (YYYY-MM-DD); must be before until (400)."),
     _query("until", DAY, "Last day included (YYYY-MM-DD)."),
-    _query("page", _int(1, 500, 1), "Page, from 1; (page - 1) x limit is at most 10,000 (400)."),
-    _query("limit", _int(1, SEARCH_MAX_LIMIT, 20), "Results per page."),
+    _number(params.SEARCH_PAGE),
+    _number(params.SEARCH_LIMIT),
 ]
 
 # --- the operations ---------------------------------------------------------------------------
@@ -172,8 +172,8 @@ OPERATIONS: dict[tuple[str, str], dict] = {
         "summary": "Papers, newest first, a page at a time",
         "tags": ["papers"],
         "parameters": [
-            _query("limit", _int(1, catalog.MAX_PAGE_SIZE, 20), "Papers per page.", empty_ok=False),
-            _query("offset", _int(0, 10_000_000, 0), "How many to skip.", empty_ok=False),
+            _number(params.PAPERS_LIMIT),
+            _number(params.PAPERS_OFFSET),
         ],
         "responses": _responses("PapersPage", 400),
     },
@@ -201,7 +201,7 @@ OPERATIONS: dict[tuple[str, str], dict] = {
         "parameters": [
             _query("id", STRINGS | {"maxItems": MAX_SEEDS}, "A paper id; repeat for a list."),
             _query("text", STRING, "A text, such as an abstract draft."),
-            _query("limit", _int(1, SEARCH_MAX_LIMIT, 10), "How many papers."),
+            _number(params.SIMILAR_LIMIT),
         ],
         "responses": _responses("SimilarResults", 400, 404),
     },
@@ -245,8 +245,8 @@ OPERATIONS: dict[tuple[str, str], dict] = {
                 "YYYY-MM.",
             ),
             _query("sort", _enum(("publishedAt", "trending"), "publishedAt"), "Order."),
-            _query("limit", _int(1, 100, 50), "Entries per page."),
-            _query("p", _int(0, 1_000, 0), "Page, from 0."),
+            _number(params.HF_LIMIT),
+            _number(params.HF_PAGE),
             _query("submitter", STRING, "Hugging Face user name."),
         ],
         "responses": _responses("DailyPapers", 400),
@@ -296,7 +296,7 @@ OPERATIONS: dict[tuple[str, str], dict] = {
         "tags": ["papers"],
         "parameters": [
             _query("category", CATEGORY, "Only this category (cs.CL)."),
-            _query("page", _int(1, 10_000, 1), "Page, from 1."),
+            _number(params.NEW_PAGE),
         ],
         "responses": _responses("NewPapers", 400),
     },

@@ -11,8 +11,9 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse
 
 from paperfeed import catalog
-from paperfeed.errors import InvalidInput, PaperfeedError
+from paperfeed.errors import PaperfeedError
 from paperfeed.trending.views import count_view_soon
+from paperfeed.web import params
 from paperfeed.web.cache import app_cache
 from paperfeed.web.library import marks_for
 from paperfeed.web.search import similar_to_paper
@@ -28,25 +29,8 @@ SIMILAR_TTL_S = 300.0
 HEALTH_COUNT_TTL_S = 60.0
 
 
-def _engine(request: Request):
-    return request.app.state.services.engine
-
-
-def _int_param(request: Request, name: str, default: int, low: int, high: int) -> int:
-    raw = request.query_params.get(name)
-    if raw is None:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise InvalidInput(f"{name} must be a whole number") from None
-    if not low <= value <= high:
-        raise InvalidInput(f"{name} must be between {low} and {high}")
-    return value
-
-
 async def _paper(request: Request, raw_id: str) -> dict:
-    compute = partial(catalog.get_paper, _engine(request), raw_id)
+    compute = partial(catalog.get_paper, params.services(request).engine, raw_id)
     return await app_cache(request, "papers", PAPER_TTL_S, max_entries=4096).get(raw_id, compute)
 
 
@@ -85,10 +69,10 @@ def _count_view(request: Request, paper_id: str) -> None:
 
 
 async def papers_api(request: Request) -> JSONResponse:
-    limit = _int_param(request, "limit", 20, 1, catalog.MAX_PAGE_SIZE)
-    offset = _int_param(request, "offset", 0, 0, 10_000_000)
+    limit = params.PAPERS_LIMIT.read(request)
+    offset = params.PAPERS_OFFSET.read(request)
     papers = await run_in_threadpool(
-        catalog.list_papers, _engine(request), limit=limit, offset=offset
+        catalog.list_papers, params.services(request).engine, limit=limit, offset=offset
     )
     return JSONResponse({"papers": papers, "limit": limit, "offset": offset})
 
@@ -98,14 +82,14 @@ async def paper_api(request: Request) -> JSONResponse:
 
 
 async def stats_api(request: Request) -> JSONResponse:
-    return JSONResponse(await run_in_threadpool(catalog.stats, _engine(request)))
+    return JSONResponse(await run_in_threadpool(catalog.stats, params.services(request).engine))
 
 
 async def health_check(request: Request) -> JSONResponse:
     """For load balancers, every few seconds on every node: one cheap read proves the database
     answers; the paper count (a full count: 0.1 s and more at a million papers) comes from a
     cache at most about a minute old."""
-    engine = _engine(request)
+    engine = params.services(request).engine
     try:
         await run_in_threadpool(catalog.check_database, engine)
     except sa.exc.SQLAlchemyError as exc:

@@ -17,7 +17,8 @@ from starlette.responses import HTMLResponse, JSONResponse
 
 from paperfeed import catalog
 from paperfeed.errors import InvalidInput, PaperfeedError
-from paperfeed.search.service import MAX_LIMIT, MAX_SEEDS, MODES, SORTS
+from paperfeed.search.service import MAX_SEEDS, MODES, SORTS
+from paperfeed.web import params
 from paperfeed.web.library import marks_for
 from paperfeed.web.templates import render
 
@@ -52,24 +53,11 @@ def _choice(request: Request, name: str, choices: tuple[str, ...], default: str)
     return value
 
 
-def _int(request: Request, name: str, default: int, low: int, high: int) -> int:
-    raw = request.query_params.get(name)
-    if raw in (None, ""):
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise InvalidInput(f"{name} must be a whole number") from None
-    if not low <= value <= high:
-        raise InvalidInput(f"{name} must be between {low} and {high}")
-    return value
-
-
 def search_options(request: Request, *, default_limit: int) -> dict:
     """The search form's fields, checked: q, mode, sort, category (repeatable), since, until."""
     until = _day(request, "until")
-    limit = _int(request, "limit", default_limit, 1, MAX_LIMIT)
-    page = _int(request, "page", 1, 1, 500)
+    limit = params.SEARCH_LIMIT.read(request, default_limit)
+    page = params.SEARCH_PAGE.read(request)
     return {
         "q": request.query_params.get("q", "")[:MAX_QUERY_CHARS],
         "mode": _choice(request, "mode", MODES, "hybrid"),
@@ -151,7 +139,7 @@ async def similar_api(request: Request) -> JSONResponse:
     """GET /api/similar?id=…&id=… (a reading list) or ?text=… (an abstract draft)."""
     raw_ids = [i for i in request.query_params.getlist("id") if i.strip()][: MAX_SEEDS + 1]
     text = request.query_params.get("text", "")[:MAX_QUERY_CHARS] or None
-    limit = _int(request, "limit", 10, 1, MAX_LIMIT)
+    limit = params.SIMILAR_LIMIT.read(request)
     ids = [catalog.canonical_id(raw) for raw in raw_ids]
     response = await run_in_threadpool(_search(request).similar, ids, text=text, limit=limit)
     return JSONResponse(response.as_dict())

@@ -21,11 +21,12 @@ from paperfeed.errors import InvalidInput
 from paperfeed.trending.score import WINDOWS
 from paperfeed.trending.service import MAX_LIMIT, top_up
 from paperfeed.trending.views import flush_views
+from paperfeed.web import params
 from paperfeed.web.cache import app_cache
 from paperfeed.web.library import marks_for
 from paperfeed.web.templates import render
 
-PAGE_TRENDING = 30
+PAGE_TRENDING = params.TRENDING_LIMIT.default
 PAGE_NEW = 50
 # Computing trending reads every view, upvote and reading in the window (about 20 ms at 20,000
 # views a week), more than a page can pay each time: each window/category/day is computed at
@@ -44,10 +45,6 @@ class FastJSONResponse(JSONResponse):
 
     def render(self, content: object) -> bytes:
         return orjson.dumps(content)
-
-
-def _services(request: Request):
-    return request.app.state.services
 
 
 def category_param(raw: str | None) -> str | None:
@@ -72,19 +69,6 @@ def _day(raw: str | None) -> date | None:
     return day
 
 
-def _int(request: Request, name: str, default: int, low: int, high: int) -> int:
-    raw = request.query_params.get(name)
-    if raw in (None, ""):
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise InvalidInput(f"{name} must be a whole number") from None
-    if not low <= value <= high:
-        raise InvalidInput(f"{name} must be between {low} and {high}")
-    return value
-
-
 def trending_options(request: Request, category: str | None = None) -> dict:
     window = request.query_params.get("window") or "day"
     if window not in WINDOWS:
@@ -93,7 +77,7 @@ def trending_options(request: Request, category: str | None = None) -> dict:
         "window": window,
         "category": category or category_param(request.query_params.get("category")),
         "day": _day(request.query_params.get("date")),
-        "limit": _int(request, "limit", PAGE_TRENDING, 1, MAX_LIMIT),
+        "limit": params.TRENDING_LIMIT.read(request),
     }
 
 
@@ -104,7 +88,7 @@ async def trending_listing(
     options = trending_options(request, category)
     wanted = options["limit"] if limit is None else limit
     options["limit"] = MAX_LIMIT
-    compute = partial(_trending_now, _services(request), options)
+    compute = partial(_trending_now, params.services(request), options)
     key = (options["window"], options["category"], options["day"])
     listing = await app_cache(request, "trending", TRENDING_TTL_S).get(key, compute)
     listing["papers"] = listing["papers"][:wanted]  # the top `wanted` of the top MAX_LIMIT
@@ -117,7 +101,7 @@ def _trending_now(services, options: dict) -> dict:
 
 
 async def _categories(request: Request) -> list[dict]:
-    compute = partial(catalog.list_categories, _services(request).engine)
+    compute = partial(catalog.list_categories, params.services(request).engine)
     return await app_cache(request, "categories", CATEGORIES_TTL_S).get("all", compute)
 
 
@@ -137,7 +121,7 @@ async def _page_listing(request: Request, category: str | None = None) -> dict:
     """The listing a page shows: a thin live window topped up with the newest papers."""
     listing = await trending_listing(request, category)
     limit = trending_options(request, category)["limit"]
-    return await run_in_threadpool(top_up, _services(request).engine, listing, limit)
+    return await run_in_threadpool(top_up, params.services(request).engine, listing, limit)
 
 
 async def home_page(request: Request) -> HTMLResponse:
@@ -188,7 +172,7 @@ async def trending_json(request: Request) -> JSONResponse:
 def _new_options(request: Request) -> dict:
     return {
         "category": category_param(request.query_params.get("category")),
-        "page": _int(request, "page", 1, 1, 10_000),
+        "page": params.NEW_PAGE.read(request),
     }
 
 
@@ -197,7 +181,7 @@ async def newest(request: Request, *, limit: int = PAGE_NEW) -> dict:
     options = _new_options(request)
     papers = await run_in_threadpool(
         catalog.list_papers,
-        _services(request).engine,
+        params.services(request).engine,
         limit=limit,
         offset=(options["page"] - 1) * limit,
         category=options["category"],

@@ -158,6 +158,9 @@ def test_paper_json_twin_and_api_carry_the_same_fields(live):
     assert api["versions"] == [{"version": 1, "submitted_at": T0.isoformat()}]
     listing = httpx.get(live.url + "/api/papers", params={"limit": 2}).json()
     assert [p["id"] for p in listing["papers"]] == ["2402.00002", "2401.00001"]
+    # An empty field is "not given" here as on every other route (it was a 400 here only).
+    empty = httpx.get(live.url + "/api/papers?limit=&offset=")
+    assert empty.status_code == 200 and (empty.json()["limit"], empty.json()["offset"]) == (20, 0)
 
 
 def test_errors_have_one_json_shape_and_an_html_page(live):
