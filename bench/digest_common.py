@@ -3,10 +3,11 @@ edition day and its fixed times, the model, the seed, progress lines and the dat
 
 from __future__ import annotations
 
-import sys
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock_time
 from pathlib import Path
+
+from common import say  # noqa: F401 - the digest scripts import it from here
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "bench" / "digest.py"  # the sink and the sending processes run it again
@@ -20,10 +21,6 @@ DAY_START = datetime.combine(DAY, clock_time(), UTC)
 BACKFILL_AT = DAY_START - timedelta(days=60)
 MODEL = "all-MiniLM-L6-v2"
 SEED = 20260201
-
-
-def say(message: str) -> None:
-    print(f"[{datetime.now():%H:%M:%S}] {message}", file=sys.stderr, flush=True)
 
 
 def engine_of():

@@ -3,7 +3,6 @@ week's announcement times, MiniLM vectors and the trending readings (built once)
 
 from __future__ import annotations
 
-import gzip
 import json
 import random
 import shutil
@@ -11,9 +10,9 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import ingest as ingest_bench  # a sibling script, not a package
-from digest_common import BACKFILL_AT, DAY_START, HOME, MODEL, ROOT, SEED, WORK, engine_of, say
+from common import recorded_days
+from digest_common import BACKFILL_AT, DAY_START, HOME, MODEL, SEED, WORK, engine_of, say
 
-HF_DIR = ROOT.parent / "shared" / "data" / "B_hf_daily_papers"
 SIGNALS_AT = DAY_START + timedelta(hours=6)
 ANNOUNCED_BY = DAY_START + timedelta(hours=20)
 VOTED_PAPERS = 150
@@ -118,17 +117,6 @@ def embed(engine, ids: list[str]) -> None:
     vectors = embedder.encode(texts)
     with writing(engine) as conn:
         embeddings.save_vectors(conn, MODEL, rows, vectors, datetime.now(UTC))
-
-
-def recorded_days(count: int) -> list[list[int]]:
-    """Final upvote counts of each entry of the last `count` recorded Hugging Face days."""
-    newest = sorted(HF_DIR.glob("hf_daily_papers_api_*.jsonl.gz"))[-1]
-    with gzip.open(newest, "rt") as lines:
-        days = [json.loads(line) for line in lines][-count:]
-    return [
-        [int(e["paper"].get("upvotes") or 0) for e in day["response"] if isinstance(e, dict)]
-        for day in days
-    ]
 
 
 def write_readings(engine, week: list[str]) -> int:

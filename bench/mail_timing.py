@@ -22,7 +22,6 @@ import argparse
 import os
 import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -32,6 +31,7 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import httpx
+from common import free_port  # a sibling module: bench/ is on the path of a bench script
 
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / "bench" / ".work" / "mail"
@@ -50,12 +50,6 @@ class SlowRelay:
         await asyncio.sleep(self.delay_s)
         self.received += 1
         return "250 2.0.0 OK queued"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def prepare(home: Path, count: int) -> None:

@@ -64,7 +64,6 @@ goals); search_speed_measure.py holds the helpers they share.
 from __future__ import annotations
 
 import argparse
-import importlib.metadata
 import json
 import logging
 import os
@@ -80,6 +79,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 import speed_corpus  # noqa: E402  (a sibling script, not a package)
+from common import package_versions  # noqa: E402
 from search_speed_build import build_fts, child_build  # noqa: E402
 from search_speed_freshness import child_freshness  # noqa: E402
 from search_speed_measure import say  # noqa: E402
@@ -189,12 +189,7 @@ def measure_size(size: int, args: argparse.Namespace, queries: dict) -> dict:
 
 
 def environment() -> dict:
-    versions = {}
-    for name in ("tantivy", "hnswlib", "numpy", "torch", "sentence-transformers"):
-        try:
-            versions[name] = importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            versions[name] = None
+    versions = package_versions(("tantivy", "hnswlib", "numpy", "torch", "sentence-transformers"))
     return {
         "python": platform.python_version(),
         "sqlite": sqlite3.sqlite_version,

@@ -3,12 +3,11 @@ measuring helpers (memory, timing, percentiles, sizes on disk, progress lines)."
 
 from __future__ import annotations
 
-import sys
 import time
-from datetime import datetime
 from pathlib import Path
 
 import numpy as np
+from common import say
 
 CLASSES = ("rare", "common", "multi")
 MODES = ("keyword", "semantic", "hybrid")
@@ -51,10 +50,6 @@ def size_mib(path: Path) -> float:
 
 def database_mib(database: Path) -> float:
     return sum(size_mib(p) for p in database.parent.glob(f"{database.name}*"))
-
-
-def say(message: str) -> None:
-    print(f"[{datetime.now():%H:%M:%S}] {message}", file=sys.stderr, flush=True)
 
 
 def stage_recorder(stages: dict[str, dict], label: str):

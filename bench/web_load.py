@@ -58,8 +58,6 @@ bench/.work/web/results.json.
 from __future__ import annotations
 
 import argparse
-import gzip
-import importlib.metadata
 import itertools
 import json
 import os
@@ -67,7 +65,6 @@ import platform
 import random
 import resource
 import shutil
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -81,11 +78,11 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 import speed_corpus  # noqa: E402  (a sibling script, not a package)
+from common import HF_DIR, free_port, package_versions, recorded_days, say  # noqa: E402
 
 WORK = ROOT / "bench" / ".work" / "web"
 HOME = WORK / "home-83k"
 RESULTS = WORK / "results.json"
-HF_DIR = ROOT.parent / "shared" / "data" / "B_hf_daily_papers"
 BROWSER = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
 SEED = 20261201
 VIEWED_PAPERS = 5_000
@@ -103,10 +100,6 @@ GOALS = {
     "/static/paperfeed.css": None,
 }
 ENDPOINTS = tuple(GOALS)
-
-
-def say(message: str) -> None:
-    print(f"[{datetime.now():%H:%M:%S}] {message}", file=sys.stderr, flush=True)
 
 
 # --- the database -----------------------------------------------------------------------------
@@ -168,17 +161,6 @@ def build_database(rebuild: bool) -> dict:
     return build
 
 
-def recorded_days(count: int) -> list[list[int]]:
-    """Final upvote counts of each entry of the last `count` recorded Hugging Face days."""
-    newest = sorted(HF_DIR.glob("hf_daily_papers_api_*.jsonl.gz"))[-1]
-    with gzip.open(newest, "rt") as lines:
-        days = [json.loads(line) for line in lines][-count:]
-    return [
-        [int(e["paper"].get("upvotes") or 0) for e in day["response"] if isinstance(e, dict)]
-        for day in days
-    ]
-
-
 def write_engagement(now: datetime, views: int, archive_end: str) -> dict:
     """Replace the synthetic engagement with a fresh one ending at `now` (see the docstring)."""
     import sqlalchemy as sa
@@ -233,12 +215,6 @@ def write_engagement(now: datetime, views: int, archive_end: str) -> dict:
 
 
 # --- the server and wrk -----------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Server:
@@ -469,12 +445,9 @@ def print_table(results: list[dict], label: str) -> None:
 
 
 def environment() -> dict:
-    versions = {}
-    for name in ("uvicorn", "starlette", "uvloop", "httptools", "jinja2", "sqlalchemy", "orjson"):
-        try:
-            versions[name] = importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            versions[name] = None
+    versions = package_versions(
+        ("uvicorn", "starlette", "uvloop", "httptools", "jinja2", "sqlalchemy", "orjson")
+    )
     wrk = subprocess.run(["wrk", "--version"], capture_output=True, text=True, check=False)
     return {
         "python": platform.python_version(),

@@ -159,6 +159,7 @@ def test_a_database_from_a_newer_paperfeed_is_refused(sqlite_env, tmp_path):
         assert "written by a newer version; upgrade paperfeed" in result.stderr
 
 
+@pytest.mark.slow  # loads and embeds the demo corpus twice
 def test_demo_loads_real_papers_with_upvotes_and_twice_changes_nothing(env):
     first = run_cli("demo", "--no-serve", env=env)
     assert first.returncode == 0, first.stderr

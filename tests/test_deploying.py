@@ -11,7 +11,11 @@ import sqlite3
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from tests.support.live import cli_env, run_cli
+
+pytestmark = pytest.mark.slow  # rehearses the deployment page on fresh nodes
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "deploying.md"
 
