@@ -1,11 +1,5 @@
-"""Composing digests: the edition (what every subscriber shares for one day) and each
-subscriber's digest (the trending papers not sent before, plus personal picks with reasons).
-
-An edition is prepared once per run: the day's frozen trending list, the papers new in the
-window with their stored vectors, and the health of the sources. Composing one subscriber's
-digest is then in-memory work plus three small queries; what subscribers share (which papers
-mention a term, each topic's points per paper, keyword vectors) is worked out once per edition.
-bench/digest.py measures a whole run; docs/benchmarks.md has the numbers.
+"""Composing one subscriber's digest from an edition (edition.py): the trending papers not sent
+before, personal picks with reasons, and the newest papers when nothing is personal.
 
 Picks rank the window's new papers for one subscriber with picks.model.rank_picks, the function
 `paperfeed picks` and bench/picks_quality.py call too: a per-reader model learned from the
@@ -22,166 +16,61 @@ from __future__ import annotations
 import itertools
 import logging
 import math
-import re
-from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import sqlalchemy as sa
 
-from paperfeed import catalog
 from paperfeed.digest import subscriptions
+from paperfeed.digest.edition import Edition
 from paperfeed.digest.topics import Mutes, followed_in
 from paperfeed.picks import loading as picks_loading
 from paperfeed.picks.model import Pick, rank_picks
 from paperfeed.picks.reader import Reader
-from paperfeed.picks.shelf import Shelf, ShelfPaper
-from paperfeed.storage import embeddings, ingest_runs, papers, signals
+from paperfeed.picks.shelf import ShelfPaper
 from paperfeed.storage import library as library_store
 from paperfeed.storage import subscribers as store
-from paperfeed.trending.service import trending
 
 log = logging.getLogger(__name__)
 
-STALE_AFTER = timedelta(hours=36)
-MAX_POOL = 20_000
 
+@dataclass(frozen=True)
+class Profile:
+    """What one subscriber gave, as their digest uses it."""
 
-@dataclass
-class Edition:
-    day: date
-    frequency: str
-    start: datetime
-    end: datetime
-    trending: list[dict]
-    pool: list[dict]
-    quiet: bool
-    health: list[str]
-    vectors: np.ndarray | None = None  # rows aligned with pool, unit length
-    model: str | None = None
-    # What many subscribers share is worked out once per edition: the lower-cased text of each
-    # paper (pool and trending), which papers mention a term, each topic's points per pool row.
-    _texts: dict[str, str] = field(default_factory=dict)
-    _mentions: dict[str, frozenset[str]] = field(default_factory=dict)
-    _shelf: Shelf | None = None  # the pool and background papers, built for the first picks
+    topics: dict  # subscriptions.DEFAULTS["topics"], filled in
+    saved: tuple[str, ...]  # library papers, when the subscriber asked for papers like them
+    liked: tuple[str, ...]
+    disliked: frozenset[str]
+    sent: frozenset[str]  # every paper they were ever sent
+    own: list[ShelfPaper]  # the saved and voted papers, for the picks model
+    own_vectors: dict[str, np.ndarray]
 
-    def __post_init__(self) -> None:
-        self._texts = {p["id"]: _text(p) for p in [*self.pool, *self.trending]}
+    @property
+    def follows(self) -> list[str]:
+        return list(self.topics["authors"])
 
-    def shelf(self, engine: sa.Engine) -> Shelf:
-        """The pool with the newest older papers as background: fitted once per edition."""
-        if self._shelf is None:
-            with engine.connect() as conn:
-                background, vectors = picks_loading.load_background(
-                    conn, self.model, published_before=self.start
-                )
-            pool = [_shelf_paper(p) for p in self.pool]
-            if self.vectors is not None:
-                vectors = {**vectors, **{p.id: v for p, v in zip(pool, self.vectors, strict=True)}}
-            self._shelf = Shelf(
-                [*pool, *background], vectors, background=[p.id for p in background]
-            )
-        return self._shelf
-
-    def mentions(self, term: str) -> frozenset[str]:
-        """Ids of the edition's papers (pool and trending) whose title or abstract contains the
-        lower-case `term` as a word."""
-        found = self._mentions.get(term)
-        if found is None:
-            pattern = re.compile(r"(?<!\w)" + re.escape(term) + r"(?!\w)")
-            # The substring test rejects most papers at C speed; the pattern then checks words.
-            found = frozenset(
-                pid for pid, text in self._texts.items() if term in text and pattern.search(text)
-            )
-            self._mentions[term] = found
-        return found
-
-
-def edition_window(day: date, frequency: str) -> tuple[datetime, datetime]:
-    end = datetime.combine(day + timedelta(days=1), time(), UTC)
-    return end - timedelta(days=7 if frequency == "weekly" else 1), end
-
-
-def prepare(
-    engine: sa.Engine,
-    day: date,
-    frequency: str,
-    *,
-    now: datetime,
-    model: str | None = None,
-    half_life: timedelta | None = None,
-) -> Edition:
-    """The edition of `day` for daily or weekly subscribers."""
-    start, end = edition_window(day, frequency)
-    window = "week" if frequency == "weekly" else "day"
-    listing = trending(engine, now=now, window=window, day=day, limit=100, half_life=half_life)
-    with engine.connect() as conn:
-        new = papers.new_between(conn, start, end, limit=MAX_POOL)
-        latest = signals.latest_values(conn, [s.paper.id for s in new])
-        announced = papers.count_first_seen_between(conn, start, end)
-        refreshed = ingest_runs.last_success_at(conn, end)
-        runs = ingest_runs.runs_between(conn, start, end, now)
-        stored = embeddings.get_vectors(conn, model, [s.paper.id for s in new]) if model else {}
-    pool = [catalog.paper_dict(s, latest.get(s.paper.id)) for s in new]
-    health = []
-    span = "this week" if frequency == "weekly" else f"on {day:%a %-d %b}"
-    # Quiet means a fetch in the window succeeded and found nothing new; no papers because the
-    # fetch failed, or never ran, is missing data, said as such (and the digest still goes).
-    fetched = any(run["status"] == "done" for run in runs)
-    quiet = announced == 0 and fetched
-    if quiet:
-        health.append(f"arXiv announced no new papers {span} (a weekend or a holiday?).")
-    elif announced == 0:
-        health.append(f"paperfeed fetched no new papers {span}: {_fetch_problem(runs, refreshed)}")
-    elif refreshed is None or refreshed < end - STALE_AFTER:
-        since = "ever" if refreshed is None else f"since {refreshed:%a %-d %b %H:%M} UTC"
-        health.append(
-            f"paperfeed has not fetched new papers {since}: a source may be down, so this digest "
-            "may be missing papers."
+    @property
+    def is_personal(self) -> bool:
+        """Whether they gave anything to pick by (otherwise: trending, then the newest)."""
+        topics = self.topics
+        return bool(
+            topics["categories"] or topics["keywords"] or self.follows or self.saved or self.liked
         )
-    if listing.get("note"):
-        health.append(listing["note"])
-    vectors = None
-    if stored and len(stored) == len(pool):
-        vectors = np.vstack([stored[p["id"]] for p in pool]).astype(np.float32)
-    elif stored:
-        dims = len(next(iter(stored.values())))
-        vectors = np.vstack(
-            [stored.get(p["id"], np.zeros(dims, dtype=np.float32)) for p in pool]
-        ).astype(np.float32)
-    return Edition(
-        day=day,
-        frequency=frequency,
-        start=start,
-        end=end,
-        trending=listing["papers"],
-        pool=pool,
-        quiet=quiet,
-        health=health,
-        vectors=vectors,
-        model=model,
-    )
+
+    def reader(self) -> Reader:
+        return Reader(
+            library=self.saved,
+            liked=self.liked,
+            disliked=tuple(self.disliked),
+            categories=tuple(self.topics["categories"]),
+            keywords=tuple(self.topics["keywords"]),
+            authors=tuple(self.follows),
+        )
 
 
-def _fetch_problem(runs: list[dict], refreshed: datetime | None) -> str:
-    """Why an edition has no papers when no fetch in its window succeeded."""
-    ended = [run for run in runs if run["status"] in ("failed", "interrupted")]
-    if ended:
-        last = ended[-1]
-        what = f"the {last['source']} fetch {last['status']} ({(last['error'] or '')[:200]})"
-    else:
-        what = "no fetch ran"
-    since = (
-        "" if refreshed is None else f"; the last good one ended {refreshed:%a %-d %b %H:%M} UTC"
-    )
-    return f"{what}{since}. This digest may be missing that day's papers."
-
-
-def compose(
-    engine: sa.Engine, edition: Edition, subscriber: dict, *, public_url: str, secret: str
-) -> dict:
-    """The digest dict (see digest/render.py) for one subscriber and edition."""
+def load_profile(engine: sa.Engine, subscriber: dict, model: str | None) -> Profile:
     topics = {**subscriptions.DEFAULTS["topics"], **(subscriber.get("topics") or {})}
     with engine.connect() as conn:
         sent = store.sent_paper_ids(conn, subscriber["id"])
@@ -189,54 +78,48 @@ def compose(
         saved = []
         if topics.get("library") and subscriber.get("user_id"):
             saved = [pid for pid, _ in library_store.marks_of(conn, "save", subscriber["user_id"])]
-        own, own_vectors = picks_loading.load_papers(conn, [*saved, *votes], edition.model)
-    liked = [pid for pid, v in votes.items() if v > 0]
-    disliked = {pid for pid, v in votes.items() if v < 0}
-    blocked = sent | disliked
-    mutes = Mutes.of(topics)
-    for term in mutes.keywords:
-        blocked |= edition.mentions(term)
+        own, own_vectors = picks_loading.load_papers(conn, [*saved, *votes], model)
+    return Profile(
+        topics=topics,
+        saved=tuple(saved),
+        liked=tuple(pid for pid, v in votes.items() if v > 0),
+        disliked=frozenset(pid for pid, v in votes.items() if v < 0),
+        sent=frozenset(sent),
+        own=own,
+        own_vectors=own_vectors,
+    )
 
-    def allowed(paper: dict) -> bool:
-        return paper["id"] not in blocked and not mutes.hides_by_name(paper)
 
-    follows = topics["authors"]
-    personal = bool(topics["categories"] or topics["keywords"] or follows or saved or liked)
+def compose(
+    engine: sa.Engine, edition: Edition, subscriber: dict, *, public_url: str, secret: str
+) -> dict:
+    """The digest dict (see digest/render.py) for one subscriber and edition."""
+    profile = load_profile(engine, subscriber, edition.model)
+    allowed = _filter(edition, profile)
+    follows = profile.follows
     count = subscriber.get("paper_count") or 10
-    trending_room = count if not personal else max(1, math.ceil(count / 2))
+    trending_room = max(1, math.ceil(count / 2)) if profile.is_personal else count
     top = [p for p in edition.trending if allowed(p)][:trending_room]
     chosen = {p["id"] for p in top}
-    # Trending papers that match a topic say so; only the others become picks.
-    room = count - len(top)
-    ranked: list[Pick] = []
-    if personal and edition.pool:
-        reader = Reader(
-            library=tuple(saved),
-            liked=tuple(liked),
-            disliked=tuple(disliked),
-            categories=tuple(topics["categories"]),
-            keywords=tuple(topics["keywords"]),
-            authors=tuple(follows),
-        )
-        shelf = edition.shelf(engine).extend(own, own_vectors)
-        candidates = [p["id"] for p in edition.pool if allowed(p)]
-        ranked = rank_picks(reader, candidates, shelf, explain_top=count + len(top))
+    ranked = _ranked(engine, edition, profile, allowed, explain_top=count + len(top))
     pool_by_id = {p["id"]: p for p in edition.pool}
-    # A pick "matches" when what the reader gave (not popularity) raised it the most.
+    # A pick "matches" when what the reader gave (not popularity) raised it the most; trending
+    # papers that match say so, and only the others become picks.
     matches = [p for p in ranked[:count] if _is_match(p)]
     matched_top = {p.id: p for p in matches if p.id in chosen}
     # A followed author's new paper is always picked (first), whatever the model thinks of it.
     by_followed = [p for p in ranked if followed_in(follows, pool_by_id[p.id]["authors"])]
     first = {p.id for p in by_followed}
     rest = [p for p in ranked if p.id not in first]
-    picks = [p for p in [*by_followed, *rest] if p.id not in chosen][:room]
+    picks = [p for p in [*by_followed, *rest] if p.id not in chosen][: count - len(top)]
     health = list(edition.health)
-    if personal and not matches:
-        health.append(f"Nothing new matched your topics ({_describe(topics, liked)}) this time.")
+    if profile.is_personal and not matches:
+        described = _describe(profile.topics, profile.liked)
+        health.append(f"Nothing new matched your topics ({described}) this time.")
     # A short trending list is topped up with the newest papers, so a quiet week still reads.
     taken = chosen | {p.id for p in picks}
     newest = []
-    if not personal:
+    if not profile.is_personal:
         fresh = (p for p in edition.pool if p["id"] not in taken and allowed(p))
         newest = list(itertools.islice(fresh, max(0, count - len(top) - len(picks))))
 
@@ -249,15 +132,10 @@ def compose(
         papers = [entry(p, _trend_reason(p, matched_top.get(p["id"]), follows)) for p in top]
         sections.append({"title": title, "papers": papers})
     if picks:
-        sections.append(
-            {
-                "title": "Picked for you",
-                "papers": [
-                    entry(pool_by_id[p.id], _pick_reason(p, pool_by_id[p.id], follows))
-                    for p in picks
-                ],
-            }
-        )
+        picked = [
+            entry(pool_by_id[p.id], _pick_reason(p, pool_by_id[p.id], follows)) for p in picks
+        ]
+        sections.append({"title": "Picked for you", "papers": picked})
     if newest:
         label = "New this week" if edition.frequency == "weekly" else "New today"
         sections.append({"title": label, "papers": [entry(p, f"{label} on arXiv") for p in newest]})
@@ -275,19 +153,37 @@ def compose(
     }
 
 
+def _filter(edition: Edition, profile: Profile) -> Callable[[dict], bool]:
+    """Whether a paper may go to this subscriber: never sent, not 👎, not muted."""
+    blocked = set(profile.sent | profile.disliked)
+    mutes = Mutes.of(profile.topics)
+    for term in mutes.keywords:
+        blocked |= edition.mentions(term)
+
+    def allowed(paper: dict) -> bool:
+        return paper["id"] not in blocked and not mutes.hides_by_name(paper)
+
+    return allowed
+
+
+def _ranked(
+    engine: sa.Engine,
+    edition: Edition,
+    profile: Profile,
+    allowed: Callable[[dict], bool],
+    *,
+    explain_top: int,
+) -> list[Pick]:
+    """The window's new papers this subscriber may get, best first for them."""
+    if not (profile.is_personal and edition.pool):
+        return []
+    shelf = edition.shelf(engine).extend(profile.own, profile.own_vectors)
+    candidates = [p["id"] for p in edition.pool if allowed(p)]
+    return rank_picks(profile.reader(), candidates, shelf, explain_top=explain_top)
+
+
 def paper_ids(digest: dict) -> list[str]:
     return [p["id"] for section in digest["sections"] for p in section["papers"]]
-
-
-def _shelf_paper(paper: dict) -> ShelfPaper:
-    return ShelfPaper(
-        id=paper["id"],
-        title=paper["title"],
-        abstract=paper["abstract"],
-        authors=tuple(paper["authors"]),
-        categories=tuple(paper["categories"]),
-        upvotes=float((paper.get("signals") or {}).get("upvotes", 0.0)),
-    )
 
 
 def _is_match(pick: Pick) -> bool:
@@ -295,11 +191,7 @@ def _is_match(pick: Pick) -> bool:
     return best[1] > 0 and best[0] != "popularity"
 
 
-def _text(paper: dict) -> str:
-    return f"{paper['title']}\n{paper['abstract']}".lower()
-
-
-def _describe(topics: dict, liked: list[str]) -> str:
+def _describe(topics: dict, liked: Sequence[str]) -> str:
     parts = list(topics["categories"]) + [f"“{k}”" for k in topics["keywords"]]
     parts += list(topics.get("authors") or [])
     if topics.get("library"):

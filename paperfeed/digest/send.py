@@ -26,6 +26,7 @@ import sqlalchemy as sa
 
 from paperfeed.digest import compose as composing
 from paperfeed.digest import links
+from paperfeed.digest.edition import Edition, prepare
 from paperfeed.digest.render import digest_message
 from paperfeed.mail.failures import MailSetupFailure, PermanentMailFailure, TemporaryMailFailure
 from paperfeed.mail.message import MailBackend
@@ -239,12 +240,12 @@ def _retry_or_fail(engine, sender, day, subscriber_id, attempts, problem, summar
 class _Editions:
     """The editions of one run, prepared when first needed."""
 
-    by_frequency: dict[str, composing.Edition] = field(default_factory=dict)
+    by_frequency: dict[str, Edition] = field(default_factory=dict)
 
 
-def _edition(engine, sender, day, frequency, editions: _Editions) -> composing.Edition:
+def _edition(engine, sender, day, frequency, editions: _Editions) -> Edition:
     if frequency not in editions.by_frequency:
-        edition = composing.prepare(
+        edition = prepare(
             engine,
             day,
             frequency,

@@ -6,6 +6,7 @@ import pytest
 
 from paperfeed.digest import compose as composing
 from paperfeed.digest import subscriptions
+from paperfeed.digest.edition import prepare
 from paperfeed.ingest.run import ingest
 from paperfeed.models import Batch
 from paperfeed.storage import subscribers as store
@@ -23,7 +24,7 @@ def day_of_papers(services):
 
 
 def _digest(services, email):
-    edition = composing.prepare(services.engine, DAY, "daily", now=NOON + timedelta(hours=20))
+    edition = prepare(services.engine, DAY, "daily", now=NOON + timedelta(hours=20))
     with services.engine.connect() as conn:
         subscriber = store.get_by_email(conn, email)
     return composing.compose(
