@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -34,6 +35,27 @@ def run_cli(*args: str, env: dict[str, str], timeout_s: float = 120) -> subproce
         text=True,
         timeout=timeout_s,
     )
+
+
+def loaded_home(
+    home: Path, database_url: str | None, *files: Path, index: bool = False
+) -> dict[str, str]:
+    """The environment of a paperfeed home whose database holds `files`, each loaded with the
+    real `paperfeed ingest file` (and embedded with `paperfeed index` when `index`)."""
+    env = cli_env(home, database_url)
+    for path in files:
+        loaded = run_cli("ingest", "file", str(path), env=env)
+        assert loaded.returncode == 0, loaded.stderr
+    if index:
+        indexed = run_cli("index", env=env, timeout_s=300)
+        assert indexed.returncode == 0, indexed.stderr
+    return env
+
+
+def write_lines(path: Path, rows: list[dict]) -> Path:
+    """`rows` as JSON lines at `path` (a papers file, or Hugging Face days)."""
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    return path
 
 
 class LiveServer:

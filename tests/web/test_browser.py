@@ -7,7 +7,6 @@ sessions, CSRF tokens, sign-in links and marks must hold across them."""
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -15,7 +14,7 @@ import pytest
 from tests.support import mailbox
 from tests.support.balancer import RoundRobinProxy
 from tests.support.browser import Watch
-from tests.support.live import LiveServer, cli_env, run_cli
+from tests.support.live import LiveServer, loaded_home, write_lines
 
 pytestmark = pytest.mark.slow  # a real browser: left out by `-m "not slow"`
 
@@ -36,29 +35,16 @@ HOSTILE = {
 @pytest.fixture(scope="module")
 def site(tmp_path_factory, test_data, module_database_url):
     home = tmp_path_factory.mktemp("home")
-    env = cli_env(home, module_database_url)
-    papers = home / "papers.jsonl"
-    papers.write_text(
-        (test_data / "search" / "papers.jsonl").read_text() + json.dumps(HOSTILE) + "\n"
-    )
+    hostile = write_lines(home / "hostile.jsonl", [HOSTILE])
     # Yesterday's Hugging Face day: upvotes make two papers trend.
     day = (datetime.now(UTC) - timedelta(days=1)).date().isoformat()
-    hf = home / "hf.jsonl"
-    hf.write_text(
-        json.dumps(
-            {
-                "date": day,
-                "response": [
-                    {"paper": {"id": "2403.04957", "title": INJECTION, "upvotes": 30}},
-                    {"paper": {"id": "2403.99999", "title": HOSTILE["title"], "upvotes": 12}},
-                ],
-            }
-        )
-        + "\n"
-    )
-    for path in (papers, hf):
-        loaded = run_cli("ingest", "file", str(path), env=env)
-        assert loaded.returncode == 0, loaded.stderr
+    entries = [
+        {"paper": {"id": "2403.04957", "title": INJECTION, "upvotes": 30}},
+        {"paper": {"id": "2403.99999", "title": HOSTILE["title"], "upvotes": 12}},
+    ]
+    hf = write_lines(home / "hf.jsonl", [{"date": day, "response": entries}])
+    papers = test_data / "search" / "papers.jsonl"
+    env = loaded_home(home, module_database_url, papers, hostile, hf)
     servers = [LiveServer(env), LiveServer(env)]
     for server in servers:
         server.wait_ready()

@@ -9,7 +9,7 @@ from datetime import date
 import httpx
 import pytest
 
-from tests.support.live import LiveServer, cli_env, run_cli
+from tests.support.live import LiveServer, loaded_home, write_lines
 
 
 def real_days(shared_data, count: int) -> list[dict]:
@@ -28,13 +28,9 @@ def real_days(shared_data, count: int) -> list[dict]:
 @pytest.fixture(scope="module")
 def site(tmp_path_factory, shared_data, module_database_url):
     home = tmp_path_factory.mktemp("home")
-    env = cli_env(home, module_database_url)
     days = real_days(shared_data, 2)
-    archive = home / "days.jsonl"
-    archive.write_text("".join(json.dumps(day) + "\n" for day in days))
-    loaded = run_cli("ingest", "file", str(archive), env=env)
-    assert loaded.returncode == 0, loaded.stderr
-    server = LiveServer(env).wait_ready()
+    archive = write_lines(home / "days.jsonl", days)
+    server = LiveServer(loaded_home(home, module_database_url, archive)).wait_ready()
     yield server, days
     server.stop()
 

@@ -4,7 +4,6 @@ without JavaScript the source text stays readable."""
 
 from __future__ import annotations
 
-import json
 import re
 import time
 
@@ -12,7 +11,7 @@ import httpx
 import pytest
 
 from tests.support.browser import Watch
-from tests.support.live import LiveServer, cli_env, run_cli
+from tests.support.live import LiveServer, loaded_home, write_lines
 
 pytestmark = pytest.mark.slow  # a real browser: left out by `-m "not slow"`
 
@@ -50,12 +49,8 @@ HOSTILE = {
 @pytest.fixture(scope="module")
 def site(tmp_path_factory, module_database_url):
     home = tmp_path_factory.mktemp("home")
-    env = cli_env(home, module_database_url)
-    papers = home / "papers.jsonl"
-    papers.write_text("".join(json.dumps(p) + "\n" for p in (MATH, HOSTILE)))
-    loaded = run_cli("ingest", "file", str(papers), env=env)
-    assert loaded.returncode == 0, loaded.stderr
-    server = LiveServer(env).wait_ready()
+    papers = write_lines(home / "papers.jsonl", [MATH, HOSTILE])
+    server = LiveServer(loaded_home(home, module_database_url, papers)).wait_ready()
     yield server
     server.stop()
 

@@ -20,7 +20,7 @@ from starlette.routing import Match, Route
 
 from paperfeed.web.app import create_app
 from paperfeed.web.openapi import openapi_document
-from tests.support.live import LiveServer, cli_env, run_cli
+from tests.support.live import LiveServer, loaded_home, write_lines
 
 pytestmark = pytest.mark.slow  # fuzzing the API: left out by `-m "not slow"`
 
@@ -116,19 +116,14 @@ def live(tmp_path_factory, test_data, module_database_url):
     """`paperfeed serve` over 65 real papers, indexed with the real model, two of them upvoted
     yesterday on Hugging Face (so trending has engagement, not only the newest papers)."""
     home = tmp_path_factory.mktemp("home")
-    env = cli_env(home, module_database_url)
     day = (datetime.now(UTC) - timedelta(days=1)).date().isoformat()
-    hf = home / "hf.jsonl"
     entries = [
         {"paper": {"id": "2403.04957", "title": "t", "upvotes": 30}, "numComments": 2},
         {"paper": {"id": "2403.02993", "title": "t", "upvotes": 4, "githubStars": 7}},
     ]
-    hf.write_text(json.dumps({"date": day, "response": entries}) + "\n")
-    for path in (test_data / "search" / "papers.jsonl", hf):
-        loaded = run_cli("ingest", "file", str(path), env=env)
-        assert loaded.returncode == 0, loaded.stderr
-    indexed = run_cli("index", env=env, timeout_s=300)
-    assert indexed.returncode == 0, indexed.stderr
+    hf = write_lines(home / "hf.jsonl", [{"date": day, "response": entries}])
+    papers = test_data / "search" / "papers.jsonl"
+    env = loaded_home(home, module_database_url, papers, hf, index=True)
     server = LiveServer(env).wait_ready()
     yield server
     output = server.stop()

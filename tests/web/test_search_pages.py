@@ -6,17 +6,14 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.support.live import LiveServer, cli_env, run_cli
+from tests.support.live import LiveServer, loaded_home
 
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory, test_data, module_database_url):
-    env = cli_env(tmp_path_factory.mktemp("home"), module_database_url)
-    loaded = run_cli("ingest", "file", str(test_data / "search" / "papers.jsonl"), env=env)
-    assert loaded.returncode == 0, loaded.stderr
-    indexed = run_cli("index", env=env, timeout_s=300)
-    assert indexed.returncode == 0, indexed.stderr
-    server = LiveServer(env).wait_ready()
+    home = tmp_path_factory.mktemp("home")
+    papers = test_data / "search" / "papers.jsonl"
+    server = LiveServer(loaded_home(home, module_database_url, papers, index=True)).wait_ready()
     yield server
     server.stop()
 
