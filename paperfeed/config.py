@@ -374,6 +374,7 @@ def _coerce(setting: Setting, raw: Any, origin: str) -> Any:
     where = {"flag": "flag", "environment": setting.env_var, "file": "config file"}.get(
         origin, "default"
     )
+    value: object  # of setting.type
     try:
         if setting.type is bool and isinstance(raw, str):
             lowered = raw.strip().lower()

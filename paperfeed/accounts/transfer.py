@@ -149,7 +149,9 @@ def _when(item: object, key: str) -> datetime | None:
 
 def _wanted_from_bibtex(text: str) -> dict:
     parsed = bibtexparser.parse_string(text)
-    saved, collections, failed = [], {}, []
+    saved: list[tuple[str, datetime | None]] = []
+    collections: dict[str, list[str]] = {}
+    failed: list[str] = []
     for block in parsed.blocks:
         if isinstance(block, ParsingFailedBlock):
             failed.append(f"line {(block.start_line or 0) + 1}: not a well-formed entry")
@@ -188,9 +190,10 @@ def _apply(engine: sa.Engine, user_id: int, wanted: dict, now: datetime) -> dict
         counts = {"saved": 0, "upvoted": 0, "collections": 0}
         for kind, key in (("save", "saved"), ("upvote", "upvoted")):
             for raw, at in wanted[key]:
-                if ids[raw] in known:
+                paper_id = ids[raw]
+                if paper_id in known:
                     at = min(at, now) if at and at.tzinfo else now
-                    counts[key] += store.mark(conn, kind, user_id, ids[raw], at)
+                    counts[key] += store.mark(conn, kind, user_id, paper_id, at)
         existing = len(store.collections_of(conn, user_id))
         for name, members in wanted["collections"].items():
             if existing + counts["collections"] >= MAX_COLLECTIONS:
@@ -199,7 +202,8 @@ def _apply(engine: sa.Engine, user_id: int, wanted: dict, now: datetime) -> dict
             collection_id = store.create_collection(conn, user_id, name, now)
             counts["collections"] += 1
             for raw in members:
-                if ids[raw] in known:
-                    store.mark(conn, "save", user_id, ids[raw], now)
-                    store.add_to_collection(conn, collection_id, ids[raw], now)
+                member_id = ids[raw]
+                if member_id in known:
+                    store.mark(conn, "save", user_id, member_id, now)
+                    store.add_to_collection(conn, collection_id, member_id, now)
     return {**counts, "not_on_this_instance": missing, "failed": failed}

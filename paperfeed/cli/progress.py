@@ -11,10 +11,14 @@ from tqdm import tqdm
 
 
 class Progress(Protocol):
-    """What a long run reports: records handled so far of an estimated total, and counters."""
+    """What a long run reports: records handled so far of an estimated total, and counters.
+    Read-only, so that frozen dataclasses (ingest's and indexing's progress) fit too."""
 
-    records: int
-    total: int | None
+    @property
+    def records(self) -> int: ...
+
+    @property
+    def total(self) -> int | None: ...
 
     def postfix(self) -> dict[str, int]: ...
 

@@ -117,8 +117,9 @@ def _symbols() -> dict[str, str]:
     return table
 
 
-def latex_to_text(text: str | None, *, max_chars: int = MAX_CHARS) -> str:
-    """`text` with its LaTeX made readable; never raises (see the module docstring)."""
+def latex_to_text(text: object, *, max_chars: int = MAX_CHARS) -> str:
+    """`text` with its LaTeX made readable; never raises (see the module docstring), so
+    anything other than a string (None, a number from JSON) is read as its str()."""
     if not text:
         return ""
     raw = CONTROL_CHARACTERS.sub("", " ".join(str(text).split()))
@@ -156,7 +157,7 @@ def _split_math(text: str) -> list[tuple[bool, str]]:
         elif text[i] == "$" and i + 1 < len(text) and not text[i + 1].isspace():
             closing, skip = "$", 1
         end = _find_closing(text, i + skip, closing) if closing else -1
-        if end < 0:
+        if closing is None or end < 0:
             i += 1
             continue
         if start < i:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 from email.message import EmailMessage
+from typing import Any
 from zoneinfo import available_timezones
 
 import sqlalchemy as sa
@@ -35,7 +36,8 @@ MAX_TOPIC_CHARS = 100
 _CATEGORY = re.compile(r"^[A-Za-z][A-Za-z0-9.\-]{0,63}$")
 _ZONES = frozenset(available_timezones())
 
-DEFAULTS = {
+# A subscriber's preferences as stored: `topics` is kept as JSON, so it reads back as a plain dict.
+DEFAULTS: dict[str, Any] = {
     # `authors` are followed; `exclude*` are muted (keywords, authors, categories).
     "topics": {
         "categories": [],
@@ -67,10 +69,10 @@ def preferences_from(form: dict) -> dict:
     Each list (`categories`, `keywords`, `authors`, `exclude`, `exclude_authors`,
     `exclude_categories`) is a list or comma/newline-separated text.
     """
-    topics = {name: terms(form.get(name)) for name in TOPIC_LISTS}
-    topics["library"] = str(form.get("library", "")).lower() in ("1", "true", "on", "yes")
-    for category in [*topics["categories"], *topics["exclude_categories"]]:
+    lists = {name: terms(form.get(name)) for name in TOPIC_LISTS}
+    for category in [*lists["categories"], *lists["exclude_categories"]]:
         check_category(category)
+    library = str(form.get("library", "")).lower() in ("1", "true", "on", "yes")
     frequency = form.get("frequency") or DEFAULTS["frequency"]
     if frequency not in FREQUENCIES:
         raise InvalidInput("frequency must be daily or weekly")
@@ -78,7 +80,7 @@ def preferences_from(form: dict) -> dict:
     if zone not in _ZONES:
         raise InvalidInput(f"{zone[:60]!r} is not a time zone such as Europe/Paris or UTC")
     return {
-        "topics": topics,
+        "topics": {**lists, "library": library},
         "frequency": frequency,
         "send_hour": _whole(form.get("send_hour"), "send hour", 0, 23, DEFAULTS["send_hour"]),
         "time_zone": zone,
@@ -102,7 +104,7 @@ _DOTLESS_ARCHIVES = {
 
 def split_topics(raw: str) -> dict[str, list[str]]:
     """`cs.CL, diffusion, quant-ph` → categories [cs.CL, quant-ph], keywords [diffusion]."""
-    found = {"categories": [], "keywords": []}
+    found: dict[str, list[str]] = {"categories": [], "keywords": []}
     for term in terms(raw):
         is_category = _ARXIV_CATEGORY.match(term) or term in _DOTLESS_ARCHIVES
         found["categories" if is_category else "keywords"].append(term)
@@ -177,12 +179,12 @@ def _mail_for(
     prefs = preferences | ({"user_id": user_id} if user_id else {})
     if found is None:
         subscriber_id = store.create(conn, email, "pending", prefs, now)
-        return "confirm", _confirmation(mailer, secret, store.get(conn, subscriber_id), now)
+        return "confirm", _confirmation(mailer, secret, _current(conn, subscriber_id), now)
     if found["status"] == "confirmed":
         # Never change a confirmed subscription on an unverified request: remind instead.
         return "reminder", _reminder(mailer, secret, found)
     store.update(conn, found["id"], status="pending", **prefs)
-    return "confirm", _confirmation(mailer, secret, store.get(conn, found["id"]), now)
+    return "confirm", _confirmation(mailer, secret, _current(conn, found["id"]), now)
 
 
 def add(engine: sa.Engine, raw_email: str, preferences: dict, *, confirmed: bool, now: datetime):
@@ -211,7 +213,7 @@ def confirm(engine: sa.Engine, token: str, now: datetime) -> dict:
         subscriber, _ = links.verify(conn, token, ("confirm",), now)
         if subscriber["status"] != "confirmed":
             store.update(conn, subscriber["id"], status="confirmed", confirmed_at=now)
-        return store.get(conn, subscriber["id"])
+        return _current(conn, subscriber["id"])
 
 
 def check_confirm_link(engine: sa.Engine, token: str, now: datetime) -> dict:
@@ -230,7 +232,7 @@ def update_preferences(engine: sa.Engine, token: str, preferences: dict, now: da
     with writing(engine) as conn:
         subscriber, _ = links.verify(conn, token, ("manage",), now)
         store.update(conn, subscriber["id"], **preferences)
-        return store.get(conn, subscriber["id"])
+        return _current(conn, subscriber["id"])
 
 
 def unsubscribe(engine: sa.Engine, token: str, now: datetime) -> dict:
@@ -239,7 +241,7 @@ def unsubscribe(engine: sa.Engine, token: str, now: datetime) -> dict:
         subscriber, _ = links.verify(conn, token, ("manage",), now)
         if subscriber["status"] != "unsubscribed":
             store.update(conn, subscriber["id"], status="unsubscribed", unsubscribed_at=now)
-        return store.get(conn, subscriber["id"])
+        return _current(conn, subscriber["id"])
 
 
 def resubscribe(engine: sa.Engine, token: str, now: datetime) -> dict:
@@ -248,7 +250,7 @@ def resubscribe(engine: sa.Engine, token: str, now: datetime) -> dict:
         subscriber, _ = links.verify(conn, token, ("manage",), now)
         if subscriber["suppressed_at"] is None:
             store.update(conn, subscriber["id"], status="confirmed", unsubscribed_at=None)
-        return store.get(conn, subscriber["id"])
+        return _current(conn, subscriber["id"])
 
 
 def record_vote(engine: sa.Engine, token: str, now: datetime) -> tuple[dict, str, int]:
@@ -293,6 +295,13 @@ def unsubscribe_url(public_url: str, secret: str, subscriber: dict) -> str:
 def vote_url(public_url: str, secret: str, subscriber: dict, paper_id: str, up: bool) -> str:
     token = links.sign(secret, subscriber, f"{'up' if up else 'down'}:{paper_id}")
     return f"{public_url.rstrip('/')}/digest/vote/{token}"
+
+
+def _current(conn: sa.Connection, subscriber_id: int) -> dict[str, Any]:
+    """The subscriber as stored now, read in the transaction that just found or wrote it."""
+    subscriber = store.get(conn, subscriber_id)
+    assert subscriber is not None  # the caller's transaction holds the row
+    return subscriber
 
 
 def _confirmation(mailer: Mailer, secret: str, subscriber: dict, now: datetime) -> EmailMessage:

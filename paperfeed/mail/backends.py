@@ -12,7 +12,7 @@ import sys
 import uuid
 from email.message import EmailMessage
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Self, TextIO
 from urllib.parse import unquote, urlsplit
 
 from paperfeed.errors import ConfigError
@@ -30,7 +30,7 @@ class _LocalBackend:
     def close(self) -> None:
         pass
 
-    def __enter__(self) -> _LocalBackend:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

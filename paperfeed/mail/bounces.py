@@ -91,8 +91,8 @@ def _field_blocks(part: Message) -> list[Message]:
     if isinstance(payload, list):
         return [block for block in payload if isinstance(block, Message)]
     if isinstance(payload, str):
-        body = part.get_payload(decode=True) or b""
-        text = body.decode("utf-8", errors="replace")
+        body = part.get_payload(decode=True)  # bytes, as the payload is not multipart
+        text = body.decode("utf-8", errors="replace") if isinstance(body, bytes) else ""
         return [HeaderParser().parsestr(b.strip()) for b in re.split(r"\r?\n\s*\r?\n", text)]
     return []
 
@@ -141,8 +141,9 @@ def _original_message_id(parts: list[Message]) -> str:
         if isinstance(payload, list) and payload and isinstance(payload[0], Message):
             headers = payload[0]
         elif isinstance(payload, str):
-            body = part.get_payload(decode=True) or b""
-            headers = HeaderParser().parsestr(body.decode("utf-8", errors="replace"))
+            body = part.get_payload(decode=True)  # bytes, as the payload is not multipart
+            text = body.decode("utf-8", errors="replace") if isinstance(body, bytes) else ""
+            headers = HeaderParser().parsestr(text)
         else:
             continue
         message_id = _field(headers, "Message-ID")

@@ -303,6 +303,7 @@ class SmtpBackend:
         config = self.config
         context = self._tls_context() if config.tls != "none" else None
         helo = config.helo or None
+        smtp: smtplib.SMTP
         try:
             if config.tls == "tls":
                 smtp = smtplib.SMTP_SSL(

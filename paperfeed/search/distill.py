@@ -15,8 +15,9 @@ the embedder loads it like any other model. What it costs in quality is in docs/
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import sqlalchemy as sa
@@ -27,6 +28,9 @@ from paperfeed.search.embedder import (
     load_sentence_transformer,
     resolve_model_path,
 )
+
+if TYPE_CHECKING:
+    from transformers import PreTrainedTokenizerFast
 
 log = logging.getLogger(__name__)
 
@@ -49,13 +53,15 @@ def ensure_fast_model(
     return directory
 
 
-def distill(base_model_path: str, out_dir: Path, *, corpus: list[str] = ()) -> None:
+def distill(base_model_path: str, out_dir: Path, *, corpus: Sequence[str] = ()) -> None:
     base = load_sentence_transformer(base_model_path)
     import torch
     from sentence_transformers import SentenceTransformer
-    from sentence_transformers.sentence_transformer.modules import StaticEmbedding
+    from sentence_transformers.sentence_transformer.modules import StaticEmbedding, Transformer
 
-    transformer = base[0].auto_model
+    first_module = base[0]
+    assert isinstance(first_module, Transformer)  # MiniLM: a transformer, then pooling
+    transformer = first_module.auto_model
     tokenizer = base.tokenizer
     vocab = tokenizer.get_vocab()
     special = set(tokenizer.all_special_ids)
@@ -85,10 +91,13 @@ def distill(base_model_path: str, out_dir: Path, *, corpus: list[str] = ()) -> N
 def _pca(matrix: np.ndarray, dims: int) -> np.ndarray:
     centered = matrix - matrix.mean(axis=0)
     _, _, components = np.linalg.svd(centered, full_matrices=False)
-    return (centered @ components[:dims].T).astype(np.float32)
+    projected: np.ndarray = centered @ components[:dims].T
+    return projected.astype(np.float32)
 
 
-def _sif_weights(tokenizer, vocab_size: int, ids: list[int], corpus: list[str]) -> np.ndarray:
+def _sif_weights(
+    tokenizer: PreTrainedTokenizerFast, vocab_size: int, ids: list[int], corpus: Sequence[str]
+) -> np.ndarray:
     counts = np.zeros(vocab_size, dtype=np.float64)
     if len(corpus) >= MIN_CORPUS_PAPERS:
         for encoding in tokenizer.backend_tokenizer.encode_batch(corpus, add_special_tokens=False):

@@ -16,10 +16,14 @@ import logging
 import os
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from paperfeed.errors import ModelUnavailable
+
+if TYPE_CHECKING:  # imported when a model is loaded: importing torch alone takes a second
+    from sentence_transformers import SentenceTransformer
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +63,7 @@ class Embedder:
         self.name = name
         self.path = path
         self._max_seq_length = max_seq_length
-        self._model = None
+        self._model: SentenceTransformer | None = None
         self._lock = threading.Lock()
 
     @property
@@ -68,14 +72,15 @@ class Embedder:
         dims = model.get_sentence_embedding_dimension()
         return int(dims) if dims else int(self.encode(["x"]).shape[1])
 
-    def _load(self):  # a SentenceTransformer, imported lazily
+    def _load(self) -> SentenceTransformer:
         if self._model is not None:
             return self._model
         with self._lock:
             if self._model is None:
-                self._model = load_sentence_transformer(self.path)
+                model = load_sentence_transformer(self.path)
                 if self._max_seq_length:
-                    self._model.max_seq_length = self._max_seq_length
+                    model.max_seq_length = self._max_seq_length
+                self._model = model
         return self._model
 
     def load(self) -> Embedder:
@@ -95,7 +100,7 @@ class Embedder:
         return np.asarray(vectors, dtype=np.float32)
 
 
-def load_sentence_transformer(path: str):
+def load_sentence_transformer(path: str) -> SentenceTransformer:
     if os.path.isdir(path):
         # A local folder needs nothing from the network; say so, so that nothing is tried.
         os.environ.setdefault("HF_HUB_OFFLINE", "1")

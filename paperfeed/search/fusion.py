@@ -75,10 +75,9 @@ def normalised_fusion(
             entry = fused[paper_id] = Fused(paper_id, ranks={"keyword": rank})
             entry.score = keyword_weight * (score - keyword_mean) / keyword_spread
     for rank, (paper_id, _) in enumerate(semantic, start=1):
-        entry = fused.get(paper_id)
-        if entry is None:
-            entry = fused[paper_id] = Fused(paper_id, keyword_weight * keyword_floor)
-        entry.ranks.setdefault("semantic", rank)
+        if paper_id not in fused:
+            fused[paper_id] = Fused(paper_id, keyword_weight * keyword_floor)
+        fused[paper_id].ranks.setdefault("semantic", rank)
     for paper_id, entry in fused.items():
         cosine = cosines.get(paper_id, cosine_floor)
         entry.score += (1 - keyword_weight) * (cosine - cosine_mean) / cosine_spread
@@ -96,7 +95,10 @@ def _spread(values: Sequence[float]) -> tuple[float, float]:
 
 
 def reciprocal_rank_fusion(
-    ranked: dict[str, Sequence[str]], weights: dict[str, float] | None = None, *, k: int = RRF_K
+    ranked: Mapping[str, Sequence[str]],
+    weights: Mapping[str, float] | None = None,
+    *,
+    k: int = RRF_K,
 ) -> list[Fused]:
     """Fuse named ranked lists of ids; ties keep the order in which ids were first seen."""
     fused: dict[str, Fused] = {}

@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -46,7 +47,7 @@ class EmbedReport:
         """Papers per second of model time alone: the bare model's speed on this run."""
         return self.embedded / self.encode_seconds if self.encode_seconds else 0.0
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {
             "model": self.model,
             "candidates": self.candidates,

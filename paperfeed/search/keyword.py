@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 import tantivy
@@ -124,7 +125,7 @@ class KeywordResult:
 
 
 class KeywordIndex:
-    def __init__(self, directory: Path, index: tantivy.Index, state: dict) -> None:
+    def __init__(self, directory: Path, index: tantivy.Index, state: dict[str, Any]) -> None:
         self.directory = directory
         self._index = index
         self._state = state
@@ -501,7 +502,9 @@ class KeywordIndex:
             if len(tokens) == 1:
                 part = tantivy.Query.term_query(self._schema, field_name, tokens[0])
             else:
-                part = tantivy.Query.phrase_query(self._schema, field_name, tokens)
+                # tantivy's list also takes (offset, word) pairs, so it wants this wider type.
+                phrase: list[str | tuple[int, str]] = list(tokens)
+                part = tantivy.Query.phrase_query(self._schema, field_name, phrase)
             clauses.append((tantivy.Occur.Should, _boost(part, boost)))
         return tantivy.Query.boolean_query(clauses) if clauses else tantivy.Query.empty_query()
 
@@ -511,7 +514,8 @@ class KeywordIndex:
             return tantivy.Query.empty_query()
         if len(names) == 1:
             return tantivy.Query.term_query(self._schema, "authors", names[0])
-        return tantivy.Query.phrase_query(self._schema, "authors", names)
+        phrase: list[str | tuple[int, str]] = list(names)  # the wider type, as above
+        return tantivy.Query.phrase_query(self._schema, "authors", phrase)
 
     def _restrictions(self, query: ParsedQuery, filters: Filters) -> list[tantivy.Query]:
         restrictions = []
@@ -534,8 +538,8 @@ class KeywordIndex:
                     self._schema,
                     "published",
                     tantivy.FieldType.Date,
-                    _naive_utc(filters.since),
-                    _naive_utc(filters.until),
+                    _naive_utc(filters.since) if filters.since else None,
+                    _naive_utc(filters.until) if filters.until else None,
                     include_lower=True,
                     include_upper=filters.until is None,
                 )
@@ -644,11 +648,9 @@ _LATEST = datetime(2262, 1, 1)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-def _naive_utc(value: datetime | None) -> datetime | None:
+def _naive_utc(value: datetime) -> datetime:
     """A UTC time as tantivy takes it, clamped to what it can hold (a `--since 1500` filter
     means "from the start of time", not an error)."""
-    if value is None:
-        return None
     return min(max(value.astimezone(UTC).replace(tzinfo=None), _EARLIEST), _LATEST)
 
 
@@ -663,8 +665,9 @@ def _regex_literal(text: str) -> str:
     return "".join(ch if ch.isalnum() else "\\" + ch for ch in text)
 
 
-def _read_state(path: Path) -> dict:
+def _read_state(path: Path) -> dict[str, Any]:
     try:
-        return json.loads(path.read_text())
+        state: dict[str, Any] = json.loads(path.read_text())
+        return state
     except (OSError, ValueError):
         return {}

@@ -17,10 +17,11 @@ import hashlib
 import logging
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import sqlalchemy as sa
@@ -53,16 +54,20 @@ MAX_SEEDS = 50
 FEEDBACK_PAPERS = 2
 FEEDBACK_WEIGHT = 1.5
 
+# A result before it is read from the database: (paper id, score, why), where why holds its
+# rank in each list by name ("keyword": 3) and, when it was pinned, the reason ("pinned": …).
+_Scored = tuple[str, float, Mapping[str, int | str]]
+
 
 @dataclass
 class SearchResponse:
     query: str
     mode: str  # what ran: a hybrid request without a model runs as "keyword"
-    results: list[dict]
+    results: list[dict[str, Any]]
     notices: list[str] = field(default_factory=list)
     took_ms: float = 0.0
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {
             "query": self.query,
             "mode": self.mode,
@@ -259,7 +264,7 @@ class SearchService:
         elif ran == "semantic":
             lists = {"semantic": lists["semantic"]}
             fused = _ranked("semantic", semantic.hits)
-        ordered = [(f.paper_id, f.score, f.ranks) for f in fused]
+        ordered: list[_Scored] = [(f.paper_id, f.score, f.ranks) for f in fused]
         if sort == "date":
             ordered = [(pid, 0.0, {}) for pid in keyword_ids]
         ordered = self._apply_pins(ordered, pinned, query, keyword_ids[:10])
@@ -345,11 +350,11 @@ class SearchService:
 
     def _apply_pins(
         self,
-        ordered: list[tuple[str, float, dict]],
+        ordered: list[_Scored],
         pinned: tuple[str, str] | None,
         query: ParsedQuery,
         top_keyword: list[str],
-    ) -> list[tuple[str, float, dict]]:
+    ) -> list[_Scored]:
         pins: list[tuple[str, str]] = [pinned] if pinned else []
         if not pins and len(query.text) >= 12 and top_keyword:
             wanted = _normal_title(query.text)
@@ -363,7 +368,7 @@ class SearchService:
             return ordered
         pin_ids = {pid for pid, _ in pins}
         by_id = {pid: (pid, score, ranks) for pid, score, ranks in ordered}
-        head = []
+        head: list[_Scored] = []
         for pid, reason in pins:
             _, score, ranks = by_id.get(pid, (pid, 0.0, {}))
             head.append((pid, score, {**ranks, "pinned": reason}))
@@ -371,12 +376,12 @@ class SearchService:
 
     def _results(
         self,
-        page: list[tuple[str, float, dict]],
+        page: Sequence[_Scored],
         query: ParsedQuery,
-        lists: dict,
+        lists: Mapping[str, Sequence[str]],
         *,
         extra_words: Sequence[str] = (),
-    ) -> list[dict]:
+    ) -> list[dict[str, Any]]:
         if not page:
             return []
         with self.engine.connect() as conn:

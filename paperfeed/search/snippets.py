@@ -8,7 +8,8 @@ from paper text ever passes through. Pure functions.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
 SNIPPET_CHARS = 240
 _WORD = re.compile(r"\w+")
@@ -21,7 +22,7 @@ def make_snippet(
     stem: Callable[[str], str],
     *,
     width: int = SNIPPET_CHARS,
-) -> dict:
+) -> dict[str, Any]:
     """{"text": …, "highlights": [[start, end], …]} for the best window of `text`."""
     wanted = {stem(w.lower()) for w in words if w}
     starts = tuple(p.lower() for p in prefixes if p)
@@ -68,7 +69,7 @@ def _best_window_start(text: str, matches: list[tuple[int, int]], width: int) ->
     return space + 1 if space != -1 else back
 
 
-def render_brackets(snippet: dict) -> str:
+def render_brackets(snippet: Mapping[str, Any]) -> str:
     """The snippet with highlights in [brackets], for terminals."""
     text, out, last = snippet["text"], [], 0
     for start, end in snippet["highlights"]:

@@ -19,9 +19,11 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import hnswlib
 import numpy as np
@@ -29,6 +31,7 @@ import sqlalchemy as sa
 
 from paperfeed.errors import SearchError
 from paperfeed.storage import embeddings, search_source
+from paperfeed.storage.embeddings import StoredVector
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +60,7 @@ class VectorIndex:
         self._graph: hnswlib.Index | None = None
         self._ids: list[str | None] = []  # label -> paper id (None: deleted)
         self._labels: dict[str, int] = {}
-        self._state: dict = {}
+        self._state: dict[str, Any] = {}
         self._dirty = False
         self._counted_at = float("-inf")
         self._load()
@@ -156,7 +159,7 @@ class VectorIndex:
                 self._dirty = True
             return written
 
-    def _not_applied(self, page: list, applied: datetime) -> list:
+    def _not_applied(self, page: list[StoredVector], applied: datetime) -> list[StoredVector]:
         """The slack re-reads the last minutes for rows committed late; rows already in the
         graph with the same vector need not go in again (after a bulk load that is all of
         them, and inserting is what costs)."""
@@ -165,6 +168,7 @@ class VectorIndex:
             return page
         with self._lock:
             labels = [self._labels[v.paper_id] for v in seen]
+            assert self._graph is not None  # a paper has a label once the graph holds it
             held = self._graph.get_items(labels, return_type="numpy")
         same = {v.paper_id for v, row in zip(seen, held, strict=True) if np.allclose(row, v.vector)}
         return [v for v in page if v.paper_id not in same]
@@ -203,6 +207,7 @@ class VectorIndex:
         removed = [pid for pid in self._labels if pid not in stored]
         for paper_id in removed:
             label = self._labels.pop(paper_id)
+            assert self._graph is not None  # a paper has a label once the graph holds it
             self._graph.mark_deleted(label)
             self._ids[label] = None
         missing = sorted(stored - self._labels.keys())
@@ -215,7 +220,7 @@ class VectorIndex:
     # --- searching -------------------------------------------------------------------------
 
     def search(
-        self, vector: np.ndarray, k: int, *, exclude: set[str] = frozenset()
+        self, vector: np.ndarray, k: int, *, exclude: Collection[str] = frozenset()
     ) -> list[VectorHit]:
         with self._lock:
             if self._graph is None or not self._labels:
@@ -238,6 +243,7 @@ class VectorIndex:
             known = [pid for pid in paper_ids if pid in self._labels]
             if not known:
                 return {}
+            assert self._graph is not None  # a paper has a label once the graph holds it
             rows = self._graph.get_items([self._labels[pid] for pid in known], return_type="numpy")
         return {
             pid: np.asarray(row, dtype=np.float32) for pid, row in zip(known, rows, strict=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -13,10 +14,11 @@ from paperfeed.storage.tables import sessions, sign_in_tokens, users
 def user_id_for(conn: sa.Connection, email: str, now: datetime) -> int:
     """The id of the account with this address, made now if there is none."""
     conn.execute(insert_ignoring_conflicts(conn, users), {"email": email, "created_at": now})
-    return conn.execute(sa.select(users.c.id).where(users.c.email == email)).scalar_one()
+    user_id: int = conn.execute(sa.select(users.c.id).where(users.c.email == email)).scalar_one()
+    return user_id
 
 
-def get_user(conn: sa.Connection, user_id: int) -> dict | None:
+def get_user(conn: sa.Connection, user_id: int) -> dict[str, Any] | None:
     row = conn.execute(sa.select(users).where(users.c.id == user_id)).mappings().first()
     return dict(row) if row else None
 
@@ -71,7 +73,7 @@ def start_session(
     )
 
 
-def session_user(conn: sa.Connection, token_hash: str, now: datetime) -> dict | None:
+def session_user(conn: sa.Connection, token_hash: str, now: datetime) -> dict[str, Any] | None:
     row = (
         conn.execute(
             sa.select(users.c.id, users.c.email)

@@ -9,9 +9,10 @@ no schema is migrated first): merging two live instances is not what this is for
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -108,13 +109,13 @@ def _refuse_non_empty(conn: sa.Connection) -> None:
             )
 
 
-def _batches(conn: sa.Connection, table: sa.Table) -> Iterator[list[sa.Row]]:
+def _batches(conn: sa.Connection, table: sa.Table) -> Iterator[Sequence[sa.Row[*tuple[Any, ...]]]]:
     query = sa.select(table).order_by(*table.primary_key.columns)
     result = conn.execution_options(stream_results=True, yield_per=BATCH).execute(query)
     yield from result.partitions()
 
 
-def _write(conn: sa.Connection, table: sa.Table, rows: list[sa.Row]) -> None:
+def _write(conn: sa.Connection, table: sa.Table, rows: Sequence[sa.Row[*tuple[Any, ...]]]) -> None:
     if conn.dialect.name != "postgresql":
         conn.execute(table.insert(), [dict(row._mapping) for row in rows])
         return
@@ -122,7 +123,9 @@ def _write(conn: sa.Connection, table: sa.Table, rows: list[sa.Row]) -> None:
     # million papers (bench/db_copy.py). The rows are already Python values the driver adapts
     # (aware UTC datetimes, bytes, JSON as text); the driver's connection is this transaction's.
     names = ", ".join(f'"{column.name}"' for column in table.columns)
-    cursor = conn.connection.driver_connection.cursor()
+    driver_connection = conn.connection.driver_connection
+    assert driver_connection is not None  # the transaction holds the connection open
+    cursor = driver_connection.cursor()
     with cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
         for row in rows:
             copy.write_row(row)

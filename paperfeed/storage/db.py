@@ -9,6 +9,7 @@ PostgreSQL refuses to run on an out-of-date schema so that an upgrade is always 
 from __future__ import annotations
 
 import logging
+import sqlite3
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -73,7 +74,7 @@ def _connect_sqlite(url: sa.URL, busy_timeout_ms: int) -> sa.Engine:
     engine = sa.create_engine(url, connect_args={"timeout": busy_timeout_ms / 1000})
 
     @sa.event.listens_for(engine, "connect")
-    def _tune(dbapi_connection, _record):  # DBAPI objects
+    def _tune(dbapi_connection: sqlite3.Connection, _record: object) -> None:
         # Let SQLAlchemy's BEGIN run (not pysqlite's implicit one) so transactions are real.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
@@ -87,7 +88,7 @@ def _connect_sqlite(url: sa.URL, busy_timeout_ms: int) -> sa.Engine:
         cursor.close()
 
     @sa.event.listens_for(engine, "begin")
-    def _begin(conn):
+    def _begin(conn: sa.Connection) -> None:
         # A writer takes the lock up front (IMMEDIATE) so two writers queue on busy_timeout
         # instead of failing on a lock upgrade; readers never block anyone under WAL.
         is_writer = conn.get_execution_options().get("paperfeed_writer", False)
@@ -123,7 +124,10 @@ def _alembic_config(engine: sa.Engine) -> Config:
 
 def head_revision() -> str:
     script = ScriptDirectory.from_config(_alembic_config(sa.create_engine("sqlite://")))
-    return script.get_current_head()
+    head = script.get_current_head()
+    if head is None:  # only a broken install ships without its migrations
+        raise StorageError(f"no migrations in {MIGRATIONS_DIR}")
+    return head
 
 
 def current_revision(engine: sa.Engine) -> str | None:
@@ -140,7 +144,7 @@ def _reason(exc: sa.exc.SQLAlchemyError) -> str:
     return " ".join(text.split())[:300]
 
 
-def migrate(engine: sa.Engine) -> tuple[str | None, str]:
+def migrate(engine: sa.Engine) -> tuple[str | None, str | None]:
     """Bring the schema to the newest revision; returns (revision before, revision after)."""
     before = current_revision(engine)
     _refuse_newer(before)

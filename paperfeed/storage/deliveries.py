@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from datetime import date, datetime
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -132,7 +133,7 @@ def mark(
     attempted: bool = False,
 ) -> None:
     """Finish or defer a delivery: retry (with next_attempt_at), failed, bounced or skipped."""
-    values: dict = {
+    values: dict[str, Any] = {
         "status": status,
         "note": note[:1000] if note else None,
         "next_attempt_at": next_attempt_at,
@@ -148,7 +149,7 @@ def mark(
     )
 
 
-def get(conn: sa.Connection, day: date, subscriber_id: int) -> dict | None:
+def get(conn: sa.Connection, day: date, subscriber_id: int) -> dict[str, Any] | None:
     row = (
         conn.execute(
             sa.select(deliveries).where(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import operator
 from datetime import UTC, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -18,7 +19,7 @@ def insert_ignoring_conflicts(conn: sa.Connection, table: sa.Table) -> sa.Insert
     return sqlite.insert(table).on_conflict_do_nothing()
 
 
-def bulk_insert(conn: sa.Connection, table: sa.Table, rows: list[dict]) -> None:
+def bulk_insert(conn: sa.Connection, table: sa.Table, rows: list[dict[str, Any]]) -> None:
     """INSERT many rows through the driver's executemany, skipping per-row SQLAlchemy work.
 
     This is the bulk-load path (tens of thousands of rows a second): values go to the driver
@@ -59,7 +60,7 @@ def _sqlite_time(value: datetime) -> str:
     return value.isoformat(" ", "microseconds")
 
 
-def upsert(conn: sa.Connection, table: sa.Table, key: str, values: dict) -> None:
+def upsert(conn: sa.Connection, table: sa.Table, key: str, values: dict[str, Any]) -> None:
     """Insert `values`, or update every other column of the row whose `key` matches."""
     module = postgresql if conn.dialect.name == "postgresql" else sqlite
     statement = module.insert(table).values(values)

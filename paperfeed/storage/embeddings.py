@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import numpy as np
 import sqlalchemy as sa
@@ -67,7 +68,7 @@ def candidates_page(
     return [EmbeddingCandidate(*row) for row in conn.execute(query)]
 
 
-def _candidates_query(model: str, changed_after: datetime | None) -> sa.Select:
+def _candidates_query(model: str, changed_after: datetime | None) -> sa.Select[*tuple[Any, ...]]:
     joined = papers.outerjoin(
         embeddings, sa.and_(embeddings.c.paper_id == papers.c.id, embeddings.c.model == model)
     )

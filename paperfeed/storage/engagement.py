@@ -24,9 +24,10 @@ def instance_secret(conn: sa.Connection, name: str) -> str:
         insert_ignoring_conflicts(conn, instance_secrets),
         {"name": name, "value": secrets.token_hex(32)},
     )
-    return conn.execute(
+    value: str = conn.execute(
         sa.select(instance_secrets.c.value).where(instance_secrets.c.name == name)
     ).scalar_one()
+    return value
 
 
 def record_view(conn: sa.Connection, paper_id: str, visitor: str, at: datetime) -> bool:

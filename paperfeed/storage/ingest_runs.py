@@ -10,6 +10,7 @@ import os
 import socket
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import orjson
 import sqlalchemy as sa
@@ -34,10 +35,15 @@ def this_process() -> str:
 
 
 def start_run(
-    conn: sa.Connection, source: str, checkpoint_key: str | None, params: dict, now: datetime
+    conn: sa.Connection,
+    source: str,
+    checkpoint_key: str | None,
+    params: dict[str, Any],
+    now: datetime,
 ) -> int:
-    result = conn.execute(
-        ingest_runs.insert().values(
+    run_id: int = conn.execute(
+        ingest_runs.insert()
+        .values(
             source=source,
             checkpoint_key=checkpoint_key,
             params=orjson.dumps(params, default=str).decode(),
@@ -46,8 +52,9 @@ def start_run(
             owner=this_process(),
             heartbeat_at=now,
         )
-    )
-    return result.inserted_primary_key[0]
+        .returning(ingest_runs.c.id)
+    ).scalar_one()
+    return run_id
 
 
 def add_progress(conn: sa.Connection, run_id: int, counts: dict[str, int], now: datetime) -> None:
@@ -59,14 +66,14 @@ def add_progress(conn: sa.Connection, run_id: int, counts: dict[str, int], now: 
     )
 
 
-def is_gone(run: dict, now: datetime) -> bool:
+def is_gone(run: dict[str, Any], now: datetime) -> bool:
     """Whether a run marked running has no process behind it any more."""
     if run["status"] != "running":
         return False
     host, _, pid = (run.get("owner") or "").rpartition(" ")
     if host == socket.gethostname()[:150] and pid.isdigit():
         return not _process_alive(int(pid))
-    heartbeat = run.get("heartbeat_at") or run["started_at"]
+    heartbeat: datetime = run.get("heartbeat_at") or run["started_at"]
     return now - heartbeat > SILENT_FOR
 
 
@@ -137,12 +144,12 @@ def record_failures(
     )
 
 
-def load_checkpoint(conn: sa.Connection, key: str) -> dict | None:
+def load_checkpoint(conn: sa.Connection, key: str) -> dict[str, Any] | None:
     row = conn.execute(sa.select(checkpoints.c.state).where(checkpoints.c.key == key)).first()
     return orjson.loads(row[0]) if row else None
 
 
-def save_checkpoint(conn: sa.Connection, key: str, state: dict, now: datetime) -> None:
+def save_checkpoint(conn: sa.Connection, key: str, state: dict[str, Any], now: datetime) -> None:
     values = {"key": key, "state": orjson.dumps(state, default=str).decode(), "updated_at": now}
     upsert(conn, checkpoints, "key", values)
 
@@ -151,13 +158,17 @@ def clear_checkpoint(conn: sa.Connection, key: str) -> None:
     conn.execute(checkpoints.delete().where(checkpoints.c.key == key))
 
 
-def recent_runs(conn: sa.Connection, limit: int = 10, *, now: datetime | None = None) -> list[dict]:
+def recent_runs(
+    conn: sa.Connection, limit: int = 10, *, now: datetime | None = None
+) -> list[dict[str, Any]]:
     """The newest runs first; one still "running" whose process is gone reads "interrupted"."""
     query = sa.select(ingest_runs).order_by(ingest_runs.c.id.desc()).limit(limit)
     return [_as_run(row, now or datetime.now(UTC)) for row in conn.execute(query).mappings()]
 
 
-def runs_between(conn: sa.Connection, start: datetime, end: datetime, now: datetime) -> list[dict]:
+def runs_between(
+    conn: sa.Connection, start: datetime, end: datetime, now: datetime
+) -> list[dict[str, Any]]:
     """Runs that started in [start, end), oldest first, read as recent_runs reads them."""
     query = (
         sa.select(ingest_runs)
@@ -167,7 +178,7 @@ def runs_between(conn: sa.Connection, start: datetime, end: datetime, now: datet
     return [_as_run(row, now) for row in conn.execute(query).mappings()]
 
 
-def _as_run(row: sa.RowMapping, now: datetime) -> dict:
+def _as_run(row: sa.RowMapping, now: datetime) -> dict[str, Any]:
     run = dict(row)
     run["params"] = orjson.loads(run["params"])
     if is_gone(run, now):

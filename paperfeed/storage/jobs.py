@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -84,7 +85,7 @@ def release(
     )
 
 
-def state(conn: sa.Connection, name: str, day: date) -> dict | None:
+def state(conn: sa.Connection, name: str, day: date) -> dict[str, Any] | None:
     row = (
         conn.execute(
             sa.select(worker_jobs).where(worker_jobs.c.name == name, worker_jobs.c.day == day)
@@ -104,7 +105,9 @@ def could_claim(
     if row is None:
         return True
     if row["status"] == "failed":
-        return row["finished_at"] <= now - retry_failed
+        finished_at: datetime = row["finished_at"]
+        return finished_at <= now - retry_failed
     if row["status"] == "running":
-        return row["lease_until"] <= now
+        lease_until: datetime = row["lease_until"]
+        return lease_until <= now
     return False

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -97,14 +98,15 @@ def create_collection(conn: sa.Connection, user_id: int, name: str, at: datetime
         insert_ignoring_conflicts(conn, collections),
         {"user_id": user_id, "name": name, "created_at": at},
     )
-    return conn.execute(
+    collection_id: int = conn.execute(
         sa.select(collections.c.id).where(
             collections.c.user_id == user_id, collections.c.name == name
         )
     ).scalar_one()
+    return collection_id
 
 
-def collections_of(conn: sa.Connection, user_id: int) -> list[dict]:
+def collections_of(conn: sa.Connection, user_id: int) -> list[dict[str, Any]]:
     """The user's collections by name, each with its paper ids (newest first)."""
     rows = conn.execute(
         sa.select(collections.c.id, collections.c.name, collections.c.created_at)

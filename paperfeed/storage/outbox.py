@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -28,12 +29,12 @@ class Queued:
 def add(
     conn: sa.Connection, kind: str, message: bytes | None, now: datetime, expires_at: datetime
 ) -> int:
-    inserted = conn.execute(
-        sa.insert(outbox).values(
-            kind=kind, message=message, status="pending", created_at=now, expires_at=expires_at
-        )
-    )
-    return inserted.inserted_primary_key[0]
+    row_id: int = conn.execute(
+        sa.insert(outbox)
+        .values(kind=kind, message=message, status="pending", created_at=now, expires_at=expires_at)
+        .returning(outbox.c.id)
+    ).scalar_one()
+    return row_id
 
 
 def _due(now: datetime) -> sa.ColumnElement[bool]:
@@ -129,7 +130,7 @@ def forget_finished(conn: sa.Connection, before: datetime) -> int:
     return done.rowcount
 
 
-def summary(conn: sa.Connection, *, since: datetime) -> dict:
+def summary(conn: sa.Connection, *, since: datetime) -> dict[str, Any]:
     """For `paperfeed status`: open rows (and the oldest one's age), and what finished since."""
     c = outbox.c
     open_rows = conn.execute(

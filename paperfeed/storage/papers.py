@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import Any
 
 import orjson
 import sqlalchemy as sa
@@ -102,8 +103,10 @@ def count_by_source(conn: sa.Connection) -> dict[str, int]:
 
 
 def latest_published_at(conn: sa.Connection) -> datetime | None:
-    value = conn.execute(sa.select(sa.func.max(papers.c.published_at))).scalar_one()
-    return value
+    latest: datetime | None = conn.execute(
+        sa.select(sa.func.max(papers.c.published_at))
+    ).scalar_one()
+    return latest
 
 
 def delete_papers(conn: sa.Connection, ids: Sequence[str]) -> int:
@@ -144,7 +147,7 @@ def update_papers(conn: sa.Connection, stored: Sequence[StoredPaper]) -> None:
         conn.execute(paper_categories.insert(), category_rows)
 
 
-def _category_rows(stored: Sequence[StoredPaper]) -> list[dict]:
+def _category_rows(stored: Sequence[StoredPaper]) -> list[dict[str, Any]]:
     return [
         {"paper_id": s.paper.id, "category": category, "position": position}
         for s in stored
@@ -152,7 +155,7 @@ def _category_rows(stored: Sequence[StoredPaper]) -> list[dict]:
     ]
 
 
-def _row_from_stored(stored: StoredPaper) -> dict:
+def _row_from_stored(stored: StoredPaper) -> dict[str, Any]:
     paper = stored.paper
     return {
         "id": paper.id,

@@ -6,9 +6,10 @@ papers.last_changed_at; the database stays the only source of truth.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import orjson
 import sqlalchemy as sa
@@ -86,11 +87,11 @@ def stamps_between(
 
 def _pages(
     conn: sa.Connection,
-    columns: tuple,
+    columns: tuple[sa.ColumnElement[Any], ...],
     since: datetime | None,
     until: datetime | None,
     size: int,
-) -> Iterator[list[sa.Row]]:
+) -> Iterator[Sequence[sa.Row[*tuple[Any, ...]]]]:
     """Rows in (last_changed_at, id) order, a page at a time, each page one short query."""
     after: tuple[datetime, str] | None = None
     while True:
@@ -116,7 +117,7 @@ def _pages(
 
 
 def docs_by_id(conn: sa.Connection, ids: list[str]) -> list[SearchDoc]:
-    found = []
+    found: list[SearchDoc] = []
     for start in range(0, len(ids), 900):
         query = sa.select(*_DOC_COLUMNS).where(papers.c.id.in_(ids[start : start + 900]))
         found.extend(_doc(row) for row in conn.execute(query))
@@ -133,7 +134,7 @@ def ids_with_title(conn: sa.Connection, title: str) -> list[str]:
     return list(conn.execute(query).scalars())
 
 
-def _doc(row: sa.Row) -> SearchDoc:
+def _doc(row: sa.Row[*tuple[Any, ...]]) -> SearchDoc:
     return SearchDoc(
         id=row.id,
         title=row.title,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import bisect
 from collections import defaultdict
 from collections.abc import Sequence
+from datetime import datetime
 
 import sqlalchemy as sa
 
@@ -73,8 +74,14 @@ def count_signals(conn: sa.Connection) -> int:
     return conn.execute(sa.select(sa.func.count()).select_from(signals)).scalar_one()
 
 
-def _history(conn: sa.Connection, paper_ids: set[str]) -> dict[tuple, tuple[list, list]]:
-    history: dict[tuple, tuple[list, list]] = defaultdict(lambda: ([], []))
+_Key = tuple[str, str, str]  # (paper_id, source, kind)
+
+
+def _history(
+    conn: sa.Connection, paper_ids: set[str]
+) -> dict[_Key, tuple[list[datetime], list[float]]]:
+    """The readings of each (paper_id, source, kind): their times and values, oldest first."""
+    history: dict[_Key, tuple[list[datetime], list[float]]] = defaultdict(lambda: ([], []))
     ids = sorted(paper_ids)
     for start in range(0, len(ids), _ID_CHUNK):
         query = (

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -15,25 +16,27 @@ from paperfeed.storage.tables import digest_feedback, sent_papers, subscribers
 PREFERENCE_COLUMNS = ("topics", "frequency", "send_hour", "time_zone", "paper_count")
 
 
-def _row(row: sa.RowMapping | None) -> dict | None:
-    if row is None:
-        return None
+def _row(row: sa.RowMapping) -> dict[str, Any]:
     found = dict(row)
     found["topics"] = json.loads(found["topics"] or "{}")
     return found
 
 
-def get(conn: sa.Connection, subscriber_id: int) -> dict | None:
+def get(conn: sa.Connection, subscriber_id: int) -> dict[str, Any] | None:
     query = sa.select(subscribers).where(subscribers.c.id == subscriber_id)
-    return _row(conn.execute(query).mappings().first())
+    row = conn.execute(query).mappings().first()
+    return None if row is None else _row(row)
 
 
-def get_by_email(conn: sa.Connection, email: str) -> dict | None:
+def get_by_email(conn: sa.Connection, email: str) -> dict[str, Any] | None:
     query = sa.select(subscribers).where(subscribers.c.email == email)
-    return _row(conn.execute(query).mappings().first())
+    row = conn.execute(query).mappings().first()
+    return None if row is None else _row(row)
 
 
-def create(conn: sa.Connection, email: str, status: str, preferences: dict, now: datetime) -> int:
+def create(
+    conn: sa.Connection, email: str, status: str, preferences: dict[str, Any], now: datetime
+) -> int:
     values = _preference_values(preferences) | {
         "email": email,
         "status": status,
@@ -41,12 +44,13 @@ def create(conn: sa.Connection, email: str, status: str, preferences: dict, now:
         "created_at": now,
         "confirmed_at": now if status == "confirmed" else None,
     }
-    return conn.execute(
+    subscriber_id: int = conn.execute(
         sa.insert(subscribers).values(values).returning(subscribers.c.id)
     ).scalar_one()
+    return subscriber_id
 
 
-def _preference_values(preferences: dict) -> dict:
+def _preference_values(preferences: Mapping[str, Any]) -> dict[str, Any]:
     values = {k: preferences[k] for k in PREFERENCE_COLUMNS if k in preferences}
     if "topics" in values:
         values["topics"] = json.dumps(values["topics"], sort_keys=True)
@@ -63,14 +67,14 @@ def update(conn: sa.Connection, subscriber_id: int, **values: object) -> None:
     )
 
 
-def listing(conn: sa.Connection, status: str | None = None) -> list[dict]:
+def listing(conn: sa.Connection, status: str | None = None) -> list[dict[str, Any]]:
     query = sa.select(subscribers).order_by(subscribers.c.id)
     if status:
         query = query.where(subscribers.c.status == status)
     return [_row(r) for r in conn.execute(query).mappings()]
 
 
-def deliverable(conn: sa.Connection) -> list[dict]:
+def deliverable(conn: sa.Connection) -> list[dict[str, Any]]:
     """Confirmed subscribers that are not suppressed: the only ones digests go to."""
     query = (
         sa.select(subscribers)
@@ -129,7 +133,7 @@ def votes(conn: sa.Connection, subscriber_id: int) -> dict[str, int]:
     return dict(conn.execute(query).all())
 
 
-def vote_list(conn: sa.Connection, subscriber_id: int) -> list[dict]:
+def vote_list(conn: sa.Connection, subscriber_id: int) -> list[dict[str, Any]]:
     """Every vote, newest first: {paper_id, vote, voted_at}."""
     query = (
         sa.select(digest_feedback.c.paper_id, digest_feedback.c.vote, digest_feedback.c.voted_at)

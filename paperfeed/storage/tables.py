@@ -8,6 +8,7 @@ each in paper_categories so category filters can use an index.
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
+from sqlalchemy.engine.interfaces import Dialect
 
 # Row ids are 32-bit on PostgreSQL (SERIAL) and SQLite refuses integers past 64 bits: a number
 # outside this range names no row, and handing it to either database is an error, not a miss.
@@ -24,7 +25,7 @@ def as_utc(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-class UtcDateTime(sa.TypeDecorator):
+class UtcDateTime(sa.TypeDecorator[datetime]):
     """Times go in as UTC and come out as aware UTC datetimes, on both databases.
 
     SQLite has no time zones: SQLAlchemy would store a +05:00 time's wall-clock digits as if
@@ -34,13 +35,13 @@ class UtcDateTime(sa.TypeDecorator):
     impl = sa.DateTime(timezone=True)
     cache_ok = True
 
-    def process_bind_param(self, value, dialect):
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
         value = as_utc(value)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
-    def process_result_value(self, value, dialect):
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         return None if value is None else as_utc(value)
 
 

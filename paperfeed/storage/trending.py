@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
 import orjson
 import sqlalchemy as sa
@@ -24,7 +25,7 @@ from paperfeed.storage.tables import (
 class Entry:
     paper_id: str
     score: float
-    parts: list[dict]
+    parts: list[dict[str, Any]]
 
 
 @dataclass

@@ -19,6 +19,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from paperfeed.models import Signal
 
@@ -69,7 +70,7 @@ class Part:
     gained: float  # raw amount gained inside the window
     points: float  # its contribution to the score, after weight and decay
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {
             "source": self.source,
             "kind": self.kind,
@@ -154,7 +155,9 @@ def rank(trends: Mapping[str, Trend], limit: int) -> list[Trend]:
     return positive[:limit]
 
 
-def explain(parts: Sequence[Part], window: str, published_at: datetime | None, now: datetime):
+def explain(
+    parts: Sequence[Part], window: str, published_at: datetime | None, now: datetime
+) -> list[str]:
     """Short lines for "why it is here": "+41 upvotes on Hugging Face in 24 h", "age 2 days"."""
     span = {"day": "in 24 h", "week": "this week", "month": "this month"}[window]
     lines = []

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -23,6 +24,7 @@ from paperfeed.trending.score import (
     WINDOWS,
     Increment,
     Part,
+    Trend,
     default_half_life,
     explain,
     increments_from_readings,
@@ -44,7 +46,7 @@ def trending(
     day: date | None = None,
     limit: int = 30,
     half_life: timedelta | None = None,
-) -> dict:
+) -> dict[str, Any]:
     """The trending list as a JSON-ready dict: papers, each with its score and why."""
     if window not in WINDOWS:
         raise InvalidInput(f"window must be one of {', '.join(WINDOWS)}")
@@ -101,7 +103,14 @@ def take_edition(
         return store.get_edition(conn, day, window, category) or edition
 
 
-def _ranked(conn: sa.Connection, as_of: datetime, window: str, category: str, half_life, limit):
+def _ranked(
+    conn: sa.Connection,
+    as_of: datetime,
+    window: str,
+    category: str,
+    half_life: timedelta,
+    limit: int,
+) -> list[Trend]:
     start = as_of - WINDOWS[window]
     readings = store.readings_for_window(conn, start, as_of, category or None)
     increments = increments_from_readings(readings)
@@ -120,7 +129,7 @@ def _ranked(conn: sa.Connection, as_of: datetime, window: str, category: str, ha
 
 def _live(
     engine: sa.Engine, now: datetime, window: str, category: str, limit: int, half_life: timedelta
-) -> dict:
+) -> dict[str, Any]:
     with engine.connect() as conn:
         as_of, note = now, None
         trends = _ranked(conn, now, window, category, half_life, limit)
@@ -159,7 +168,7 @@ def _live(
     return _response(window, category, None, as_of, basis, note, half_life, listed)
 
 
-def top_up(engine: sa.Engine, listing: dict, limit: int) -> dict:
+def top_up(engine: sa.Engine, listing: dict[str, Any], limit: int) -> dict[str, Any]:
     """A live list shorter than `limit` (one upvote on a fresh instance makes a list of one)
     topped up with the newest papers, with a note that says so. What pages show;
     the API keeps the list as it is."""
@@ -190,13 +199,13 @@ def top_up(engine: sa.Engine, listing: dict, limit: int) -> dict:
 
 def _edition_dict(
     engine: sa.Engine, edition: store.Edition, limit: int, half_life: timedelta
-) -> dict:
+) -> dict[str, Any]:
     entries = edition.entries[:limit]
     as_of = datetime.combine(edition.day + timedelta(days=1), time(), UTC)
     with engine.connect() as conn:
         found = papers.get_stored(conn, [e.paper_id for e in entries])
         latest_values = signals.latest_values(conn, list(found))
-    listed = []
+    listed: list[dict[str, Any]] = []
     for entry in entries:
         if entry.paper_id not in found:  # removed since: the rest of the edition stands
             continue
@@ -225,8 +234,14 @@ def _edition_dict(
 
 
 def _with_trend(
-    paper: dict, *, rank_: int, score: float, parts: list[Part], window: str, as_of: datetime
-) -> dict:
+    paper: dict[str, Any],
+    *,
+    rank_: int,
+    score: float,
+    parts: list[Part],
+    window: str,
+    as_of: datetime,
+) -> dict[str, Any]:
     published = datetime.fromisoformat(paper["published_at"]) if paper["published_at"] else None
     paper["trending"] = {
         "rank": rank_,
@@ -237,7 +252,16 @@ def _with_trend(
     return paper
 
 
-def _response(window, category, day, as_of, basis, note, half_life, listed) -> dict:
+def _response(
+    window: str,
+    category: str,
+    day: date | None,
+    as_of: datetime,
+    basis: str,
+    note: str | None,
+    half_life: timedelta,
+    listed: list[dict[str, Any]],
+) -> dict[str, Any]:
     return {
         "window": window,
         "category": category or None,

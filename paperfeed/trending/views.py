@@ -161,7 +161,7 @@ def _store(engine: sa.Engine, views: list[tuple[str, str, datetime]]) -> int:
     costs ~10 µs a view instead of ~170 µs, but cannot say which were repeats of another
     process's; returns how many were new to this process."""
     seen = _seen.setdefault(str(engine.url), set())
-    fresh = {}
+    fresh: dict[str, tuple[str, str, datetime]] = {}
     for paper_id, visitor, at in views:
         key = f"{paper_id} {visitor}"
         if key not in seen:

@@ -129,10 +129,9 @@ class BulkFileSource:
         try:
             for item in items:
                 consumed += 1
-                kind = type(item)
-                if kind is Paper:
+                if isinstance(item, Paper):
                     batch.papers.append(item)
-                elif kind is tuple:
+                elif isinstance(item, tuple):
                     batch.papers.append(item[0])
                     batch.signals.extend(item[1])
                 else:

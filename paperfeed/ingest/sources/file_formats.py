@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import islice
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import orjson
 
@@ -87,16 +87,19 @@ class FileContext:
 class FileFormat:
     name: str
     description: str
-    read: Callable[[BinaryIO, FileContext, int], Iterator[Item]]
+    read: Callable[[io.BufferedReader[Any], FileContext, int], Iterator[Item]]  # OpenedFile.stream
 
 
 class OpenedFile:
     """A file opened for reading, gunzipped transparently when it starts with gzip's magic."""
 
     def __init__(self, path: Path) -> None:
-        self.raw = open(path, "rb", buffering=_BUFFER_BYTES)  # closed by close()
+        # What open(path, "rb", buffering=_BUFFER_BYTES) makes, spelt out: typeshed types that
+        # call's result as a BinaryIO, which has no peek().
+        self.raw = io.BufferedReader(io.FileIO(path), _BUFFER_BYTES)  # closed by close()
         if self.raw.peek(2)[:2] == GZIP_MAGIC:
-            self.stream: BinaryIO = io.BufferedReader(
+            # A buffer over the file itself or over a GzipFile: either can peek().
+            self.stream: io.BufferedReader[Any] = io.BufferedReader(
                 gzip.GzipFile(fileobj=self.raw, mode="rb"), _BUFFER_BYTES
             )
         else:
@@ -300,6 +303,7 @@ def _csv_rows(stream: BinaryIO, ctx: FileContext) -> Iterator[list[str] | Record
     reader = csv.reader(text_lines())
     header_done = False
     while True:
+        row: list[str] | RecordFailure
         try:
             row = next(reader)
         except StopIteration:

@@ -14,11 +14,12 @@ Sources only fetch and parse: nothing here touches the database.
 from __future__ import annotations
 
 import ast
+import io
 import logging
 import re
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, time, timedelta
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import orjson
 
@@ -297,7 +298,9 @@ def _split(
 # --- archive files -----------------------------------------------------------------------
 
 
-def read_hf_daily_file(stream: BinaryIO, ctx: FileContext, skip: int) -> Iterator[Item]:
+def read_hf_daily_file(
+    stream: io.BufferedReader[Any], ctx: FileContext, skip: int
+) -> Iterator[Item]:
     """An archive (one day per line: {"date", "response"}) or a raw day (a JSON array)."""
     head = stream.peek(64 * 1024)[: 64 * 1024].lstrip(b"\xef\xbb\xbf \t\r\n")
     if head.startswith(b"["):

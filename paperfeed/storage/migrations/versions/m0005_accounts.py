@@ -15,7 +15,7 @@ depends_on = None
 TIME = sa.DateTime(timezone=True)
 
 
-def _user_id() -> sa.Column:
+def _user_id() -> sa.Column[int]:
     return sa.Column(
         "user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False
     )

@@ -16,7 +16,7 @@ depends_on = None
 TIME = sa.DateTime(timezone=True)
 
 
-def _subscriber_id() -> sa.Column:
+def _subscriber_id() -> sa.Column[int]:
     return sa.Column(
         "subscriber_id",
         sa.Integer,
