@@ -6,6 +6,7 @@ The JSON shape is `{"ok": false, "error": <message>, "status": <code>}` for ever
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 
 from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.exceptions import HTTPException
@@ -40,7 +41,7 @@ def wants_json(request: Request) -> bool:
 
 
 def error_response(
-    request: Request, status: int, message: str, headers: dict[str, str] | None = None
+    request: Request, status: int, message: str, headers: Mapping[str, str] | None = None
 ) -> Response:
     if wants_json(request):
         return JSONResponse({"ok": False, "error": message, "status": status}, status, headers)

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import re
 from functools import cache
+from typing import Any
 
 from markupsafe import Markup, escape
 from starlette.requests import Request
@@ -76,7 +77,12 @@ def _object(properties: dict, *, optional: tuple[str, ...] = (), description: st
 def _query(name: str, schema: dict, description: str, *, empty_ok: bool = True) -> dict:
     """A query parameter; `empty_ok`: name= with nothing after it means "not given" (as forms
     send empty fields)."""
-    parameter = {"name": name, "in": "query", "schema": schema, "description": description}
+    parameter: dict[str, Any] = {
+        "name": name,
+        "in": "query",
+        "schema": schema,
+        "description": description,
+    }
     if empty_ok and not (schema.get("type") == "array" or schema == STRING):
         parameter["allowEmptyValue"] = True
     if schema.get("type") == "array":
@@ -128,7 +134,7 @@ CATEGORY = {
     "examples": ["cs.CL"],
 }
 YEAR = r"(000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})"
-SIGNED_IN = [{"cookieAuth": []}]
+SIGNED_IN: list[dict[str, list[str]]] = [{"cookieAuth": []}]
 PAPER_ID = _path(
     "paper_id",
     STRING,

@@ -12,7 +12,9 @@ from __future__ import annotations
 import hmac
 import logging
 import secrets
+from collections.abc import Mapping
 from http.cookies import SimpleCookie
+from typing import TypeGuard
 
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
@@ -45,8 +47,8 @@ def _cookies(scope: Scope) -> dict[str, str]:
     return {}
 
 
-def _looks_like_token(value: str | None) -> bool:
-    return bool(value) and 20 <= len(value) <= 100 and set(value) <= _TOKEN_CHARS
+def _looks_like_token(value: str | None) -> TypeGuard[str]:
+    return value is not None and 20 <= len(value) <= 100 and set(value) <= _TOKEN_CHARS
 
 
 def _secure(scope: Scope) -> bool:
@@ -118,7 +120,7 @@ def csrf_token(request: Request) -> str:
     return token
 
 
-def check_csrf(request: Request, form: FormData | None = None) -> None:
+def check_csrf(request: Request, form: FormData | Mapping[str, str] | None = None) -> None:
     """Refuse a state-changing request that does not echo the CSRF cookie, or that a browser
     says comes from another origin."""
     origin = request.headers.get("origin")

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup, escape
+from starlette.requests import Request
 
 from paperfeed.web.static import static_url
 
@@ -30,7 +31,7 @@ def highlight(snippet: dict) -> Markup:
     return Markup("").join(parts)
 
 
-def _csrf_token(request: object) -> str:
+def _csrf_token(request: Request) -> str:
     from paperfeed.web.session import csrf_token  # the session module renders nothing itself
 
     return csrf_token(request)
