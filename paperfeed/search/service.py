@@ -29,7 +29,8 @@ import sqlalchemy as sa
 from paperfeed.errors import InvalidInput, ModelUnavailable, NotFound
 from paperfeed.search.embedder import Embedder, resolve_model_path
 from paperfeed.search.fusion import Fused, keyword_weight, normalised_fusion, reciprocal_rank_fusion
-from paperfeed.search.keyword import STOPWORDS, Filters, KeywordIndex
+from paperfeed.search.keyword import KeywordIndex
+from paperfeed.search.keyword_query import STOPWORDS, Filters
 from paperfeed.search.query import ParsedQuery, parse, words_of
 from paperfeed.search.snippets import make_snippet
 from paperfeed.search.vectors import VectorIndex
