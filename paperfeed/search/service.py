@@ -1,7 +1,6 @@
 """Search and similar papers: the functions the CLI, the web pages and the API all call.
 
-`SearchService` owns the two derived indexes (keyword and vector) of one database and the
-embedding model, keeps the indexes current from the database, and answers:
+`SearchService` answers, over the indexes and the model it keeps current (search/indexes.py):
 - `search(text, mode=hybrid|keyword|semantic, …)`: ranked papers, each with why it ranked
   (its keyword and semantic ranks) and a highlighted snippet;
 - `similar(ids=…, text=…)`: nearest neighbours of papers or of a pasted text.
@@ -13,27 +12,21 @@ results come from keywords alone with a notice saying so. docs/ranking.md explai
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import numpy as np
-import sqlalchemy as sa
 
-from paperfeed.errors import InvalidInput, ModelUnavailable, NotFound
-from paperfeed.search.embedder import Embedder, resolve_model_path
+from paperfeed.errors import InvalidInput, NotFound
 from paperfeed.search.fusion import Fused, keyword_weight, normalised_fusion, reciprocal_rank_fusion
-from paperfeed.search.keyword import KeywordIndex
+from paperfeed.search.indexes import SearchIndexes
 from paperfeed.search.keyword_query import STOPWORDS, Filters
 from paperfeed.search.query import ParsedQuery, parse, words_of
 from paperfeed.search.snippets import make_snippet
-from paperfeed.search.vectors import VectorIndex
 from paperfeed.storage import embeddings
 from paperfeed.storage.papers import get_stored
 
@@ -78,121 +71,8 @@ class SearchResponse:
         }
 
 
-def index_fingerprint(database_url: str) -> str:
-    """A folder name per database, so indexes of two databases never mix."""
-    url = sa.make_url(database_url).render_as_string(hide_password=True)
-    return hashlib.blake2b(url.encode(), digest_size=6).hexdigest()
-
-
-class SearchService:
-    def __init__(
-        self,
-        engine: sa.Engine,
-        *,
-        index_dir: Path,
-        model: str,
-        ef_search: int = 512,
-        refresh_s: float = 5.0,
-        embedder: Embedder | None = None,
-    ) -> None:
-        self.engine = engine
-        self.directory = Path(index_dir) / index_fingerprint(str(engine.url))
-        self.model = model
-        self.ef_search = ef_search
-        self.refresh_s = refresh_s
-        self._embedder = embedder
-        self._embedder_error: str | None = None
-        self._keyword: KeywordIndex | None = None
-        self._vectors: VectorIndex | None = None
-        self._refreshed_at = float("-inf")
-        self._lock = threading.Lock()
-
-    # --- parts, opened on first use --------------------------------------------------------
-
-    @property
-    def fast_model_dir(self) -> Path:
-        return self.directory.parent / "models" / "fast"
-
-    def embedder(self) -> Embedder | None:
-        """The loaded model, or None (with the reason kept for a notice) when it cannot load."""
-        if self._embedder is None and self._embedder_error is None:
-            try:
-                self._embedder = Embedder(
-                    self.model, resolve_model_path(self.model, self.fast_model_dir)
-                ).load()
-            except ModelUnavailable as exc:
-                self._embedder_error = str(exc)
-                log.warning("%s", exc)
-        return self._embedder
-
-    @property
-    def model_problem(self) -> str | None:
-        return self._embedder_error
-
-    def keyword_index(self) -> KeywordIndex:
-        if self._keyword is None:
-            self._keyword = KeywordIndex.open(self.directory / "keyword")
-        return self._keyword
-
-    def vector_index(self) -> VectorIndex:
-        if self._vectors is None:
-            slug = hashlib.blake2b(self.model.encode(), digest_size=6).hexdigest()
-            self._vectors = VectorIndex(
-                self.directory / f"vectors-{slug}", self.model, ef_search=self.ef_search
-            )
-        return self._vectors
-
-    def refresh(self, *, force: bool = False, save: bool = False) -> dict[str, int]:
-        """Catch the indexes up with the database (at most every refresh_s seconds)."""
-        with self._lock:
-            if not force and time.monotonic() - self._refreshed_at < self.refresh_s:
-                return {"keyword": 0, "vectors": 0}
-            return self._sync(save, recount=force)
-
-    def _refresh_soon(self) -> None:
-        """What a search calls: the first time, and with refresh_s = 0, catch up now; later,
-        in a background thread, so no search waits for the check (well under a millisecond
-        between full counts, ~70-160 ms for a count at a million papers).
-        """
-        if self._refreshed_at == float("-inf") or self.refresh_s == 0:
-            self.refresh()
-            return
-        if time.monotonic() - self._refreshed_at < self.refresh_s:
-            return
-        if self._lock.acquire(blocking=False):
-            self._refreshed_at = time.monotonic()  # one check at a time
-            threading.Thread(target=self._background_sync, daemon=True).start()
-
-    def _background_sync(self) -> None:
-        try:
-            self._sync(save=False)
-        except Exception:  # a failed check is retried at the next interval; searches go on
-            log.exception("search index refresh failed")
-        finally:
-            self._lock.release()
-
-    def _sync(self, save: bool, *, recount: bool = False) -> dict[str, int]:
-        """Bring both indexes up to date; the caller holds the lock. `recount` (a forced
-        refresh, as `paperfeed index` does) also notices at once a removal that left the
-        newest stamp alone, which a routine check finds within RECOUNT_S."""
-        written = {
-            "keyword": self.keyword_index().sync(self.engine, recount=recount),
-            "vectors": self.vector_index().sync(self.engine, recount=recount),
-        }
-        if save:
-            self.vector_index().save()
-        self._refreshed_at = time.monotonic()
-        return written
-
-    def rebuild(self) -> None:
-        """Throw the derived indexes away and build them again from the database."""
-        with self._lock:
-            self._keyword = KeywordIndex.open(self.directory / "keyword", rebuild=True)
-            vectors = self.vector_index()
-            for name in ("hnsw.bin", "ids.json", "state.json"):
-                (vectors.directory / name).unlink(missing_ok=True)
-            self._vectors = None
-            self._refreshed_at = float("-inf")
+class SearchService(SearchIndexes):
+    """Answers searches and similar-paper lookups over the indexes it keeps current."""
 
     # --- search ----------------------------------------------------------------------------
 
@@ -224,22 +104,7 @@ class SearchService:
         keyword_hits: list[tuple[str, float]] = []
         corrections: dict[str, str] = {}
         if mode in ("hybrid", "keyword") or sort == "date":
-            found = self.keyword_index().search(
-                query, limit=depth, filters=filters, sort="date" if sort == "date" else "relevance"
-            )
-            keyword_hits = [(hit.paper_id, hit.score) for hit in found.hits]
-            corrections = found.corrected
-            for word, correction in found.corrected.items():
-                if word in found.also_typed:
-                    notices.append(
-                        f"“{word}” looks misspelt (few papers contain it); "
-                        f"searched for “{correction}” too"
-                    )
-                else:
-                    notices.append(
-                        f"no paper contains “{word}”; searched for “{correction}” instead"
-                    )
-
+            keyword_hits, corrections = self._keyword_list(query, filters, depth, sort, notices)
         semantic = _Semantic()
         ran = mode
         if mode in ("hybrid", "semantic") and sort != "date" and query.free_text:
@@ -247,27 +112,10 @@ class SearchService:
             if semantic.problem:
                 notices.append(semantic.problem)
                 ran = "keyword"
-                if mode == "semantic":
-                    keyword_hits = [
-                        (h.paper_id, h.score)
-                        for h in self.keyword_index()
-                        .search(query, limit=depth, filters=filters)
-                        .hits
-                    ]
-
+                if mode == "semantic":  # keywords stand in, corrections unsaid
+                    keyword_hits, _ = self._keyword_list(query, filters, depth, sort, [])
+        ordered, lists = self._fused(ran, keyword_hits, semantic, query, filters, depth, sort)
         keyword_ids = [pid for pid, _ in keyword_hits]
-        if ran == "hybrid":
-            fused, semantic = self._hybrid(keyword_hits, semantic, query, filters, depth)
-        lists = {"keyword": keyword_ids, "semantic": [pid for pid, _ in semantic.hits]}
-        if ran == "keyword":
-            lists = {"keyword": keyword_ids}
-            fused = _ranked("keyword", keyword_hits)
-        elif ran == "semantic":
-            lists = {"semantic": lists["semantic"]}
-            fused = _ranked("semantic", semantic.hits)
-        ordered: list[_Scored] = [(f.paper_id, f.score, f.ranks) for f in fused]
-        if sort == "date":
-            ordered = [(pid, 0.0, {}) for pid in keyword_ids]
         ordered = self._apply_pins(ordered, pinned, query, keyword_ids[:10])
         page = ordered[offset : offset + limit]
         results = self._results(page, query, lists, extra_words=list(corrections.values()))
@@ -278,6 +126,51 @@ class SearchService:
             notices=notices,
             took_ms=(time.perf_counter() - started) * 1000,
         )
+
+    def _keyword_list(
+        self, query: ParsedQuery, filters: Filters, depth: int, sort: str, notices: list[str]
+    ) -> tuple[list[tuple[str, float]], dict[str, str]]:
+        """The keyword list (by date when sorted so), and its typo corrections, each said in
+        `notices`."""
+        found = self.keyword_index().search(
+            query, limit=depth, filters=filters, sort="date" if sort == "date" else "relevance"
+        )
+        for word, correction in found.corrected.items():
+            if word in found.also_typed:
+                notices.append(
+                    f"“{word}” looks misspelt (few papers contain it); "
+                    f"searched for “{correction}” too"
+                )
+            else:
+                notices.append(f"no paper contains “{word}”; searched for “{correction}” instead")
+        return [(hit.paper_id, hit.score) for hit in found.hits], found.corrected
+
+    def _fused(
+        self,
+        ran: str,
+        keyword_hits: list[tuple[str, float]],
+        semantic: _Semantic,
+        query: ParsedQuery,
+        filters: Filters,
+        depth: int,
+        sort: str,
+    ) -> tuple[list[_Scored], dict[str, list[str]]]:
+        """The one ordered list of the mode that ran, and each list by name (for why a result
+        ranked)."""
+        keyword_ids = [pid for pid, _ in keyword_hits]
+        if ran == "keyword":
+            fused = _ranked("keyword", keyword_hits)
+            lists = {"keyword": keyword_ids}
+        elif ran == "semantic":
+            fused = _ranked("semantic", semantic.hits)
+            lists = {"semantic": [pid for pid, _ in semantic.hits]}
+        else:
+            if sort != "date":  # by date, the semantic list was never asked for
+                fused, semantic = self._hybrid(keyword_hits, semantic, query, filters, depth)
+            lists = {"keyword": keyword_ids, "semantic": [pid for pid, _ in semantic.hits]}
+        if sort == "date":
+            return [(pid, 0.0, {}) for pid in keyword_ids], lists
+        return [(f.paper_id, f.score, f.ranks) for f in fused], lists
 
     def _semantic(self, query: ParsedQuery, filters: Filters, depth: int) -> _Semantic:
         vectors = self.vector_index()
