@@ -17,11 +17,11 @@ from starlette.staticfiles import StaticFiles
 from paperfeed.services import Services
 from paperfeed.web import (
     account,
+    api_docs,
     digest,
     feeds,
     hf_compat,
     library,
-    openapi,
     pages,
     search,
     trending,
@@ -67,8 +67,8 @@ def create_app(services: Services) -> Starlette:
         Route("/api/categories", trending.categories_json, name="categories_api"),
         Route("/api/daily_papers", hf_compat.daily_papers, name="hf_daily_papers"),
         Route("/api/stats", pages.stats_api, name="stats_api"),
-        Route("/api/openapi.json", openapi.openapi_json, name="openapi_json"),
-        Route("/api/docs", openapi.api_docs_page, name="api_docs"),
+        Route("/api/openapi.json", api_docs.openapi_json, name="openapi_json"),
+        Route("/api/docs", api_docs.api_docs_page, name="api_docs"),
         Route("/sign-in", account.sign_in_page, name="sign_in"),
         Route("/sign-in", account.request_link, methods=["POST"]),
         Route("/sign-in/confirm", account.confirm_page, name="sign_in_confirm"),
