@@ -16,7 +16,7 @@ import logging
 import os
 import socket
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email import policy
 from email.message import EmailMessage
@@ -106,7 +106,6 @@ class Drained:
     expired: int = 0
     skipped: int = 0  # rows with nothing to send
     more: bool = False  # a full batch was taken: call again
-    problems: list[str] = field(default_factory=list)
 
 
 def drainer_name() -> str:
@@ -151,7 +150,6 @@ def deliver(
             log.warning("queued mail not sent, %d will be retried: %s", len(waiting), exc)
             _retry(engine, waiting, clock, str(exc))
             drained.retried += len(waiting)
-            drained.problems.append(str(exc))
             if server_down:
                 drained.more = False
                 break
