@@ -16,6 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from paperfeed.storage.dialect import insert_ignoring_conflicts
+from paperfeed.storage.leases import due
 from paperfeed.storage.tables import UtcDateTime, deliveries
 
 OPEN = ("pending", "retry", "claimed")
@@ -41,7 +42,7 @@ def claim(
     c = deliveries.c
     query = (
         sa.select(c.subscriber_id, c.attempts)
-        .where(c.edition_day == day, _due(now))
+        .where(c.edition_day == day, due(deliveries, now))
         .order_by(c.subscriber_id)
         .limit(limit)
     )
@@ -59,17 +60,10 @@ def claim(
 
 def any_due(conn: sa.Connection, day: date, now: datetime) -> bool:
     """Whether `claim` would take anything now (a read, so an idle worker takes no lock)."""
-    query = sa.select(deliveries.c.subscriber_id).where(deliveries.c.edition_day == day, _due(now))
-    return conn.execute(query.limit(1)).first() is not None
-
-
-def _due(now: datetime) -> sa.ColumnElement[bool]:
-    c = deliveries.c
-    return sa.or_(
-        c.status == "pending",
-        sa.and_(c.status == "retry", c.next_attempt_at <= now),
-        sa.and_(c.status == "claimed", c.claim_expires_at <= now),
+    query = sa.select(deliveries.c.subscriber_id).where(
+        deliveries.c.edition_day == day, due(deliveries, now)
     )
+    return conn.execute(query.limit(1)).first() is not None
 
 
 def release_claims_of(conn: sa.Connection, day: date, workers: Iterable[str]) -> int:

@@ -13,6 +13,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from paperfeed.storage.leases import due
 from paperfeed.storage.tables import outbox
 
 OPEN = ("pending", "retry", "claimed")
@@ -37,18 +38,9 @@ def add(
     return row_id
 
 
-def _due(now: datetime) -> sa.ColumnElement[bool]:
-    c = outbox.c
-    return sa.or_(
-        c.status == "pending",
-        sa.and_(c.status == "retry", c.next_attempt_at <= now),
-        sa.and_(c.status == "claimed", c.claim_expires_at <= now),
-    )
-
-
 def any_due(conn: sa.Connection, now: datetime) -> bool:
     """Whether `claim` would take anything now (a read: an idle drainer takes no lock)."""
-    query = sa.select(outbox.c.id).where(outbox.c.status.in_(OPEN), _due(now)).limit(1)
+    query = sa.select(outbox.c.id).where(outbox.c.status.in_(OPEN), due(outbox, now)).limit(1)
     return conn.execute(query).first() is not None
 
 
@@ -59,7 +51,7 @@ def claim(
     c = outbox.c
     query = (
         sa.select(c.id, c.kind, c.message, c.attempts)
-        .where(c.status.in_(OPEN), _due(now))
+        .where(c.status.in_(OPEN), due(outbox, now))
         .order_by(c.id)
         .limit(limit)
     )
