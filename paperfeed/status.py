@@ -4,10 +4,9 @@ For an operator with several workers on several machines: the daily jobs of yest
 (UTC) with who ran them and how they ended, the ingest runs of those two days (a run whose
 process is gone reads "interrupted", with what it stored), the two newest editions' deliveries
 by state, the mail requests queued (the outbox), and the papers still waiting for a vector.
-Only reads, so it is safe beside running
-workers. `problems` is what `status --check` fails on: a failed job, a failed or killed ingest
-not since made good, two days without a successful ingest, a failed digest, queued mail that
-has waited longer than STUCK_MAIL.
+Only reads, so it is safe beside running workers. `problems` is what `status --check` fails on:
+a failed job, a failed or killed ingest not since made good, two days without a successful
+ingest, a failed digest, queued mail that has waited longer than STUCK_MAIL.
 """
 
 from __future__ import annotations

@@ -41,9 +41,10 @@ def worker_command(app, once) -> None:
 @click.pass_obj
 def status_command(app, day, check, as_json) -> None:
     """What the workers did and what is left: yesterday's and today's jobs and ingest runs
-    (UTC), the two newest editions' deliveries, and the papers waiting for a vector. With
-    --check, exit 1 and name each problem: a failed job, a failed or killed ingest, no
-    successful ingest on either day, a failed digest."""
+    (UTC), the two newest editions' deliveries, the queued mail (sign-in links,
+    confirmations), and the papers waiting for a vector. With --check, exit 1 and name each
+    problem: a failed job, a failed or killed ingest, no successful ingest on either day, a
+    failed digest, mail queued for 15 minutes or more."""
     from paperfeed.status import problems, status
 
     services = app.services()
