@@ -12,7 +12,7 @@ import pytest
 
 from paperfeed.storage import subscribers as store
 from tests.support import mailbox
-from tests.support.live import LiveServer, cli_env
+from tests.support.live import LiveServer, cli_env, csrf_of
 
 
 @pytest.fixture
@@ -22,10 +22,6 @@ def site(services, tmp_path):
     server.engine = services.engine
     yield server
     server.stop()
-
-
-def csrf_of(html: str) -> str:
-    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
 
 
 def mails(site) -> list:

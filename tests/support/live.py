@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -35,6 +36,13 @@ def run_cli(*args: str, env: dict[str, str], timeout_s: float = 120) -> subproce
         text=True,
         timeout=timeout_s,
     )
+
+
+def csrf_of(html: str) -> str:
+    """The CSRF token a page's forms carry (every write must echo it)."""
+    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert found, "the page has no form with a CSRF token"
+    return found.group(1)
 
 
 def loaded_home(

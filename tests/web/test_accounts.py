@@ -17,7 +17,7 @@ import pytest
 from paperfeed.ingest.run import ingest
 from paperfeed.models import Batch, Paper
 from tests.support import mailbox
-from tests.support.live import LiveServer, cli_env
+from tests.support.live import LiveServer, cli_env, csrf_of
 from tests.support.sources import OneBatch
 
 T0 = datetime(2026, 3, 1, 12, tzinfo=UTC)
@@ -53,10 +53,6 @@ def site(services, tmp_path):
     server.engine = services.engine
     yield server
     server.stop()
-
-
-def csrf_of(html: str) -> str:
-    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
 
 
 def mails(site) -> list[email.message.EmailMessage]:

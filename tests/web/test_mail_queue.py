@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from paperfeed.digest import subscriptions
 from paperfeed.storage import subscribers
 from paperfeed.storage.db import writing
-from tests.support.live import LiveServer, cli_env, run_cli
+from tests.support.live import LiveServer, cli_env, csrf_of, run_cli
 from tests.support.smtp import SmtpServer
 
 HANG_S = 3.0
@@ -40,8 +40,7 @@ def site(services, tmp_path):
 
 def post_form(client: httpx.Client, path: str, **fields: str) -> httpx.Response:
     page = client.get(path)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
-    return client.post(path, data={"csrf_token": token, **fields})
+    return client.post(path, data={"csrf_token": csrf_of(page.text), **fields})
 
 
 def outbox_rows(services) -> list[tuple[str, str]]:

@@ -17,7 +17,8 @@ from hypothesis import strategies as st
 from starlette.routing import Route
 
 from paperfeed.web.app import create_app
-from tests.web.test_accounts import csrf_of, sign_in
+from tests.support.live import csrf_of
+from tests.web.test_accounts import sign_in
 from tests.web.test_accounts import site as site
 
 pytestmark = pytest.mark.slow  # fuzzing every route: left out by `-m "not slow"`
